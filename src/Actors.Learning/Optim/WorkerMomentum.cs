@@ -1,0 +1,40 @@
+using TorchSharp;
+
+namespace Actors.Learning.Optim;
+
+/// <summary>How worker momentum accumulates (`optimizer.momentum-form`).</summary>
+public enum MomentumForm
+{
+    /// <summary>m = beta m + g (the paper's form; first step m = g).</summary>
+    HeavyBall,
+    /// <summary>m = beta m + (1 - beta) g (rescales the update, hence tau, by 1/(1-beta)).</summary>
+    Ema,
+}
+
+/// <summary>
+/// Worker momentum ("Learning from History", ICML 2021): each worker sends m_i instead of g_i, so that the
+/// server aggregates lower-variance vectors. State is the momentum buffer; beta = 0 sends raw gradients.
+/// </summary>
+public sealed class WorkerMomentum(double beta, MomentumForm form = MomentumForm.HeavyBall) : IDisposable
+{
+    private torch.Tensor? _m;
+
+    public double Beta { get; } = beta;
+
+    /// <summary>Advances the momentum with gradient g and returns a new tensor holding m (the caller owns it).</summary>
+    public torch.Tensor Step(torch.Tensor g)
+    {
+        if (Beta == 0) return g.clone();
+        if (_m is null)
+        {
+            _m = form == MomentumForm.Ema ? g.mul((float)(1 - Beta)).detach() : g.detach().clone();
+        }
+        else
+        {
+            _m.mul_((float)Beta).add_(g, alpha: form == MomentumForm.Ema ? (float)(1 - Beta) : 1f);
+        }
+        return _m.clone();
+    }
+
+    public void Dispose() => _m?.Dispose();
+}

@@ -1,0 +1,85 @@
+using Actors.Learning.Data;
+using Actors.Learning.Models;
+using Actors.Learning.Optim;
+using TorchSharp;
+
+namespace Actors.Learning.Training;
+
+/// <summary>
+/// A worker's learning state: its data shard, a model replica used to compute gradients, its batch sampler
+/// and worker momentum. <see cref="ComputeUpdate"/> is everything a worker does per model version.
+/// </summary>
+public sealed class LocalTrainer : IDisposable
+{
+    private readonly Dataset _shard;
+    private readonly torch.nn.Module<torch.Tensor, torch.Tensor> _model;
+    private readonly WorkerMomentum _momentum;
+    private readonly Random _rng;
+    private readonly int _batchSize;
+    private readonly Func<torch.Tensor, torch.Tensor>? _labelMap;
+    private long[] _order = [];
+    private int _cursor;
+
+    /// <param name="batchSize">0 = the whole shard (exact local gradient).</param>
+    /// <param name="labelMap">Optional label transform (label-flip attackers train on 9 - y).</param>
+    public LocalTrainer(Dataset shard, string modelType, int batchSize, double momentum, MomentumForm form, Random rng,
+        Func<torch.Tensor, torch.Tensor>? labelMap = null)
+    {
+        if (shard.Count == 0) throw new ArgumentException("a worker needs a non-empty data shard");
+        _shard = shard;
+        _model = ModelFactory.Create(modelType, shard.ItemShape, shard.Classes);
+        _momentum = new WorkerMomentum(momentum, form);
+        _rng = rng;
+        _batchSize = batchSize <= 0 ? shard.Count : Math.Min(batchSize, shard.Count);
+        _labelMap = labelMap;
+        ParameterCount = FlatParameters.Count(_model);
+    }
+
+    public long ParameterCount { get; }
+    public long Steps { get; private set; }
+
+    /// <summary>Loss and flat stochastic gradient at <paramref name="parameters"/> on the next minibatch (no momentum).</summary>
+    public (torch.Tensor Gradient, double Loss) Gradient(torch.Tensor parameters)
+    {
+        using var scope = torch.NewDisposeScope();
+        FlatParameters.Set(_model, parameters);
+        _model.train();
+        _model.zero_grad();
+        using var idx = torch.tensor(NextBatch(), torch.int64);
+        var x = _shard.Features.index_select(0, idx);
+        var y = _shard.Labels.index_select(0, idx);
+        if (_labelMap is not null) y = _labelMap(y);
+        var loss = torch.nn.functional.cross_entropy(_model.forward(x), y);
+        loss.backward();
+        var g = FlatParameters.Gradient(_model);
+        Steps++;
+        return (g.MoveToOuterDisposeScope(), loss.item<float>());
+    }
+
+    /// <summary>Gradient, then worker momentum: the vector this worker sends (caller owns it).</summary>
+    public torch.Tensor ComputeUpdate(torch.Tensor parameters)
+    {
+        var (g, _) = Gradient(parameters);
+        using (g) return _momentum.Step(g);
+    }
+
+    private long[] NextBatch()
+    {
+        if (_batchSize == _shard.Count) return _order.Length == _shard.Count ? _order : _order = Enumerable.Range(0, _shard.Count).Select(i => (long)i).ToArray();
+        // Sampling without replacement within an epoch, reshuffled each epoch (DataLoader(shuffle=True)).
+        if (_order.Length != _shard.Count || _cursor + _batchSize > _order.Length)
+        {
+            _order = Partitioner.Permutation(_shard.Count, _rng);
+            _cursor = 0;
+        }
+        var batch = _order[_cursor..(_cursor + _batchSize)];
+        _cursor += _batchSize;
+        return batch;
+    }
+
+    public void Dispose()
+    {
+        _model.Dispose();
+        _momentum.Dispose();
+    }
+}
