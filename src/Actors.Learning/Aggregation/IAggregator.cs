@@ -21,4 +21,10 @@ public sealed class AggregationContext(int n, int f, long round, Random rng)
     public int F { get; } = f;
     public long Round { get; } = round;
     public Random Rng { get; } = rng;
+
+    /// <summary>Inputs an aggregator refused this round, by reason ("non_finite", "filtered", ...).</summary>
+    public Dictionary<string, int> Dropped { get; } = [];
+
+    public void CountDropped(string reason, int count = 1) =>
+        Dropped[reason] = Dropped.GetValueOrDefault(reason) + count;
 }

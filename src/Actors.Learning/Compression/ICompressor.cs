@@ -1,0 +1,27 @@
+using Actors.Learning.Models;
+using TorchSharp;
+
+namespace Actors.Learning.Compression;
+
+/// <summary>
+/// Compresses a flat 1-D vector into what goes on the wire, and back. Compressors may keep state
+/// (PowerSGD warm-starts Q); error feedback is a wrapper (<c>e += g; c = C(e); e -= D(c)</c>).
+/// </summary>
+public interface ICompressor
+{
+    /// <summary>The config name (`compression.type`).</summary>
+    string Name { get; }
+
+    /// <summary>True when D(C(a)) + D(C(b)) = D(C(a) + C(b)) for messages made with the same context, so an aggregator may sum compressed parts directly.</summary>
+    bool IsLinear { get; }
+
+    CompressedTensor Compress(torch.Tensor x, CompressionContext context);
+
+    torch.Tensor Decompress(CompressedTensor compressed);
+}
+
+/// <summary>
+/// What a compressor may know: the step (for per-step shared seeds, identical on all workers), a seed shared by all
+/// parties of the run, and the parameter layout (low-rank compressors compress 2-D weight matrices only).
+/// </summary>
+public sealed record CompressionContext(long Step, ulong SharedSeed, ParameterLayout? Layout = null);
