@@ -15,3 +15,28 @@ public class MeanSpec
         Assert.Equal(new[] { 1f, 2f, 3f }, a.data<float>().ToArray());
     }
 }
+
+public class WorkerMomentumSpec
+{
+    [Fact]
+    public void Heavy_ball_momentum_accumulates_and_survives_the_callers_dispose_scope()
+    {
+        using var momentum = new Actors.Learning.Optim.WorkerMomentum(0.5);
+        using (torch.NewDisposeScope())
+        {
+            Assert.Equal(new[] { 2f }, momentum.Step(torch.tensor(new[] { 2f })).data<float>().ToArray()); // first step m = g
+        }
+        using (torch.NewDisposeScope())
+        {
+            Assert.Equal(new[] { 5f }, momentum.Step(torch.tensor(new[] { 4f })).data<float>().ToArray()); // 0.5 * 2 + 4
+        }
+    }
+
+    [Fact]
+    public void Ema_form_scales_the_gradient_by_one_minus_beta()
+    {
+        using var momentum = new Actors.Learning.Optim.WorkerMomentum(0.5, Actors.Learning.Optim.MomentumForm.Ema);
+        Assert.Equal(new[] { 1f }, momentum.Step(torch.tensor(new[] { 2f })).data<float>().ToArray());
+        Assert.Equal(new[] { 2.5f }, momentum.Step(torch.tensor(new[] { 4f })).data<float>().ToArray()); // 0.5 * 1 + 0.5 * 4
+    }
+}

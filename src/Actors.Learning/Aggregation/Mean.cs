@@ -13,7 +13,8 @@ public sealed class Mean : IAggregator
         using var scope = torch.NewDisposeScope();
         var sum = updates[0].clone();
         for (int i = 1; i < updates.Count; i++) sum.add_(updates[i]);
-        sum.div_(updates.Count);
+        using var n = ((float)updates.Count).ToScalar(); // explicit: a temporary Scalar may be finalized mid-call
+        sum.div_(n);
         return sum.MoveToOuterDisposeScope();
     }
 }

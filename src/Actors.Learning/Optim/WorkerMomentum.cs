@@ -1,5 +1,6 @@
 using TorchSharp;
 
+
 namespace Actors.Learning.Optim;
 
 /// <summary>How worker momentum accumulates (`optimizer.momentum-form`).</summary>
@@ -17,6 +18,9 @@ public enum MomentumForm
 /// </summary>
 public sealed class WorkerMomentum(double beta, MomentumForm form = MomentumForm.HeavyBall) : IDisposable
 {
+    // Long-lived Scalars: an implicit float->Scalar temporary can be finalized by the GC during the native call.
+    private readonly Scalar _beta = ((float)beta).ToScalar();
+    private readonly Scalar _gradientWeight = (form == MomentumForm.Ema ? (float)(1 - beta) : 1f).ToScalar();
     private torch.Tensor? _m;
 
     public double Beta { get; } = beta;
@@ -27,14 +31,20 @@ public sealed class WorkerMomentum(double beta, MomentumForm form = MomentumForm
         if (Beta == 0) return g.clone();
         if (_m is null)
         {
-            _m = form == MomentumForm.Ema ? g.mul((float)(1 - Beta)).detach() : g.detach().clone();
+            // State outlives any caller's dispose scope.
+            _m = g.mul(_gradientWeight).DetachFromDisposeScope();
         }
         else
         {
-            _m.mul_((float)Beta).add_(g, alpha: form == MomentumForm.Ema ? (float)(1 - Beta) : 1f);
+            _m.mul_(_beta).add_(g, alpha: _gradientWeight);
         }
         return _m.clone();
     }
 
-    public void Dispose() => _m?.Dispose();
+    public void Dispose()
+    {
+        _m?.Dispose();
+        _beta.Dispose();
+        _gradientWeight.Dispose();
+    }
 }

@@ -9,7 +9,7 @@ namespace Actors.Learning.Training;
 /// </summary>
 public sealed class ParameterServer(torch.Tensor initial, IAggregator aggregator, double lr) : IDisposable
 {
-    private readonly torch.Tensor _x = initial.detach().clone();
+    private readonly torch.Tensor _x = initial.detach().clone().DetachFromDisposeScope();
 
     public torch.Tensor Parameters => _x;
     public IAggregator Aggregator { get; } = aggregator;
@@ -20,7 +20,8 @@ public sealed class ParameterServer(torch.Tensor initial, IAggregator aggregator
     {
         using var scope = torch.NewDisposeScope();
         var aggregate = Aggregator.Aggregate(updates, context);
-        _x.add_(aggregate, alpha: (float)(-lr * weight));
+        using var step = ((float)(-lr * weight)).ToScalar(); // explicit: a temporary Scalar may be finalized mid-call
+        _x.add_(aggregate, alpha: step);
         Version++;
     }
 

@@ -205,7 +205,15 @@ public sealed class AggregatorActor : SimulatedActor
         {
             long s = _server.Version - version;
             _book.Accept(worker, s);
-            vectors.Add(_timing.StalenessWeighting && s > 0 ? update.mul(1.0f / (1 + s)) : update);
+            if (_timing.StalenessWeighting && s > 0)
+            {
+                using var w = (1.0f / (1 + s)).ToScalar(); // explicit: a temporary Scalar may be finalized mid-call
+                vectors.Add(update.mul(w));
+            }
+            else
+            {
+                vectors.Add(update);
+            }
         }
         var context = new AggregationContext(_spec.Workers.Total, _spec.Workers.Byzantine, _server.Version, _rng);
         _server.Step(vectors, context);

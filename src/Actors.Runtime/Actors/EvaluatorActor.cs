@@ -22,6 +22,4 @@ public sealed class EvaluatorActor : ReceiveActor
 
     public static Props Props(ModelEvaluator evaluator, IActorRef coordinator) =>
         Akka.Actor.Props.Create(() => new EvaluatorActor(evaluator, coordinator));
-
-    protected override void PostStop() => _evaluator.Dispose();
 }

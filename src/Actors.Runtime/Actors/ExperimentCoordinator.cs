@@ -78,7 +78,8 @@ public sealed class ExperimentCoordinator : ReceiveActor
         {
             clock = _scheduler;
             network = new SimulatedNetwork(_scheduler, model);
-            _clock = Context.ActorOf(Akka.Actor.Props.Create(() => new SimulationClock(_scheduler, Self)), "clock");
+            // Same single thread as the actors it drives: releasing an event is then a mailbox hand-off, not an OS thread wake-up.
+            _clock = Context.ActorOf(Akka.Actor.Props.Create(() => new SimulationClock(_scheduler, Self)).WithDispatcher("actors.tensor-dispatcher"), "clock");
         }
         else
         {

@@ -88,9 +88,6 @@ public sealed class WorkerActor : SimulatedActor
         }
     }
 
-    protected override void PostStop()
-    {
-        _trainer.Dispose();
-        _log.Debug("worker {0} stopped after {1} steps", _id, _steps);
-    }
+    // The trainer belongs to ExperimentParts (it outlives the actor: benchmarks reuse it).
+    protected override void PostStop() => _log.Debug("worker {0} stopped after {1} steps", _id, _steps);
 }

@@ -55,6 +55,8 @@ public sealed class ExperimentParts : IDisposable
 
     public void Dispose()
     {
+        foreach (var t in Honest) t.Dispose();
+        Evaluator.Dispose();
         InitialModel.Dispose();
         Data.Dispose();
     }

@@ -33,7 +33,7 @@ public static class ExperimentRunner
           tensor-dispatcher {
             type = ForkJoinDispatcher
             throughput = 100
-            dedicated-thread-pool { thread-count = 2 }
+            dedicated-thread-pool { thread-count = 1 }
           }
           evaluator-dispatcher {
             type = PinnedDispatcher
@@ -46,6 +46,12 @@ public static class ExperimentRunner
         var wall = Stopwatch.StartNew();
         TorchSetup.Initialize();
         using var parts = ExperimentParts.Build(spec, warn); // bad input fails here, before a run directory exists
+        return await Run(spec, parts, runDirectory, progress, wall, cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs with learning parts already built (benchmarks reuse them). Wall time counts from <paramref name="wall"/>.</summary>
+    public static async Task<RunResult> Run(ExperimentSpec spec, ExperimentParts parts, string runDirectory, RunProgress progress, Stopwatch wall, CancellationToken cancel = default)
+    {
         using var dir = new RunDirectory(runDirectory);
         dir.WriteConfig(Render(spec.Config));
 

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Globalization;
+using Actors.Learning.Aggregation;
+using Actors.Learning.Training;
+using Actors.Learning.Util;
+using Actors.Runtime.Experiments;
+using Actors.Runtime.Running;
+using TorchSharp;
+
+namespace Actors.LoadTests.Overhead;
+
+/// <summary>
+/// Issue 2's target: time per synchronous round through the actor system (simulation and realtime mode) versus the same
+/// gradient computations in a plain loop, measured side by side in one process. Target ratio &lt; 1.15.
+/// Usage: actor-overhead [steps=150] [workers=10] [model=mlp] [dataset=fashion-mnist] [repeats=3]
+/// </summary>
+public static class ActorOverhead
+{
+    public static async Task<int> Run(string[] args)
+    {
+        int steps = Arg(args, 0, 150), workers = Arg(args, 1, 10), repeats = Arg(args, 4, 3);
+        string model = args.Length > 2 ? args[2] : "mlp", dataset = args.Length > 3 ? args[3] : "fashion-mnist";
+        TorchSetup.Initialize();
+        string[] sets = [$"experiment.steps={steps}", $"experiment.eval-every={steps}", $"workers.honest={workers}", $"model.type={model}",
+            $"data.dataset={dataset}", "optimizer.momentum=0.9", "optimizer.lr=0.1"];
+        var simSpec = ExperimentSpec.Parse(ExperimentConfig.Load(null, sets));
+        var realSpec = ExperimentSpec.Parse(ExperimentConfig.Load(null, [.. sets, "experiment.mode=realtime"]));
+        using var parts = ExperimentParts.Build(simSpec, Console.Error.WriteLine);
+        Console.WriteLine($"actor overhead: {model} on {parts.Data.Source}, {workers} workers, {steps} sync rounds per measurement, best of {repeats}");
+
+        // Warm-up of every path (JIT, libtorch kernels).
+        PlainLoop(parts, 5, simSpec.Optimizer.Lr);
+        var plain = new List<double>();
+        var sim = new List<double>();
+        var real = new List<double>();
+        for (int r = 0; r < repeats; r++)
+        {
+            // Interleaved, so machine noise hits all three alike.
+            plain.Add(PlainLoop(parts, steps, simSpec.Optimizer.Lr));
+            sim.Add(await ActorRun(simSpec, parts));
+            real.Add(await ActorRun(realSpec, parts));
+        }
+        double p = plain.Min(), s = sim.Min(), rt = real.Min();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"plain loop          {p * 1000 / steps,8:0.00} ms/round"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"actors, simulation  {s * 1000 / steps,8:0.00} ms/round   ratio {s / p:0.000}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"actors, realtime    {rt * 1000 / steps,8:0.00} ms/round   ratio {rt / p:0.000}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target: ratio < 1.15 -> simulation {(s / p < 1.15 ? "met" : "NOT met")}, realtime {(rt / p < 1.15 ? "met" : "NOT met")}"));
+        return 0;
+    }
+
+    private static int Arg(string[] args, int i, int fallback) => args.Length > i && int.TryParse(args[i], out var v) ? v : fallback;
+
+    /// <summary>The same work without actors: every worker's gradient + momentum, the mean, an SGD step.</summary>
+    private static double PlainLoop(ExperimentParts parts, int steps, double lr)
+    {
+        var sw = Stopwatch.StartNew();
+        using var server = new ParameterServer(parts.InitialModel, new Mean(), lr);
+        var rng = new Random(1);
+        for (int step = 0; step < steps; step++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var updates = parts.Honest.Select(t => t.ComputeUpdate(server.Parameters)).ToList();
+            server.Step(updates, new AggregationContext(updates.Count, 0, step, rng));
+        }
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> ActorRun(ExperimentSpec spec, ExperimentParts parts)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "actors-overhead", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var result = await ExperimentRunner.Run(spec, parts, dir, new RunProgress(spec.Steps), sw);
+            // Subtract the two evaluations (step 0 and the last) and the output writing, which the plain loop does not do.
+            return result.Summary["wall_time_s"]!.GetValue<double>() - EvaluationSeconds(parts) * 2;
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    private static double? _evaluation;
+
+    private static double EvaluationSeconds(ExperimentParts parts)
+    {
+        if (_evaluation is { } e) return e;
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < 3; i++) parts.Evaluator.Evaluate(parts.InitialModel);
+        return (_evaluation = sw.Elapsed.TotalSeconds / 3).Value;
+    }
+}

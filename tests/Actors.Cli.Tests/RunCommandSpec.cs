@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Actors.Cli.Tests;
+
+public sealed class RunCommandSpec : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "actors-cli-tests", Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
+    }
+
+    [Fact]
+    public void Run_on_synthetic_data_writes_the_run_directory_and_beats_chance()
+    {
+        var code = CliApp.Run(["run", "--quiet", "--out", _dir,
+            "--set", "data.dataset=synthetic", "--set", "data.synthetic.train=2000", "--set", "data.synthetic.test=500",
+            "--set", "model.type=mlp", "--set", "workers.honest=4", "--set", "experiment.steps=40", "--set", "experiment.eval-every=10",
+            "--set", "experiment.name=e2e"]);
+        Assert.Equal(0, code);
+        foreach (var f in new[] { "config.hocon", "metrics.csv", "summary.json", "summary.md", "accuracy.png" })
+            Assert.True(File.Exists(Path.Combine(_dir, f)), $"{f} missing");
+
+        var lines = File.ReadAllLines(Path.Combine(_dir, "metrics.csv"));
+        Assert.StartsWith("step,test_loss,test_accuracy", lines[0]);
+        Assert.Equal(6, lines.Length); // header + steps 0, 10, 20, 30, 40
+
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "summary.json")))!.AsObject();
+        foreach (var key in new[] { "final_test_accuracy", "final_test_loss", "steps", "wall_time_s", "messages_sent", "bytes_sent", "seed" })
+            Assert.True(summary.ContainsKey(key), $"summary.json lacks {key}");
+        var accuracy = double.Parse(summary["final_test_accuracy"]!.ToJsonString(), CultureInfo.InvariantCulture);
+        Assert.True(accuracy > 0.3, $"accuracy {accuracy} is not better than chance (0.1)");
+        Assert.Equal(40, summary["steps"]!.GetValue<long>());
+        Assert.Equal(4 * 40 * 2, summary["messages_sent"]!.GetValue<long>()); // one update up and one model down per worker per step
+
+        var png = File.ReadAllBytes(Path.Combine(_dir, "accuracy.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        Assert.Contains("experiment {", File.ReadAllText(Path.Combine(_dir, "config.hocon")));
+    }
+
+    [Theory]
+    [InlineData("aggregator.type=nonsense")]
+    [InlineData("workers.honest=-1")]
+    [InlineData("no-equals-sign")]
+    [InlineData("aggregator.typo=mean")]
+    public void Bad_input_exits_2_without_a_run_directory(string set)
+    {
+        var code = CliApp.Run(["run", "--quiet", "--out", _dir, "--set", "data.dataset=synthetic", "--set", set]);
+        Assert.Equal(2, code);
+        Assert.False(Directory.Exists(_dir));
+    }
+
+    [Fact]
+    public void Unknown_option_exits_2() => Assert.Equal(2, CliApp.Run(["run", "--bogus"]));
+
+    [Fact]
+    public void Missing_experiment_file_exits_2() => Assert.Equal(2, CliApp.Run(["run", "/nonexistent/experiment.hocon"]));
+}
