@@ -29,7 +29,6 @@ public sealed record GossipSimulationOptions(bool Asynchronous = false, double D
 public sealed class GossipSimulation : IDisposable
 {
     private readonly IDecentralizedProblem _problem;
-    private readonly GossipSimulationOptions _options;
     private readonly Random _network;
     private readonly GossipNode[] _nodes;
 
@@ -52,6 +51,19 @@ public sealed class GossipSimulation : IDisposable
     }
 
     public ITopology Topology { get; }
+
+    /// <summary>Driver knobs; may change between steps (e.g. stop dropping messages), but not to or from asynchronous mode.</summary>
+    public GossipSimulationOptions Options
+    {
+        get => _options;
+        set
+        {
+            if (value.Asynchronous != _options.Asynchronous) throw new InvalidOperationException("cannot switch between synchronous and asynchronous gossip mid-run");
+            _options = value;
+        }
+    }
+
+    private GossipSimulationOptions _options = new();
     public GossipSettings Settings { get; }
     public IReadOnlyList<GossipNode> Nodes => _nodes;
 
@@ -69,7 +81,7 @@ public sealed class GossipSimulation : IDisposable
         var w = Topology.At(t);
         var live = Enumerable.Range(0, _nodes.Length).Where(w.IsUp).ToArray();
         NodesUp = live.Length;
-        if (_options.Asynchronous) RunPairwiseTicks(t, w, live);
+        if (Options.Asynchronous) RunPairwiseTicks(t, w, live);
         else RunSynchronous(t, w, live);
         Step = t + 1;
     }
@@ -88,13 +100,13 @@ public sealed class GossipSimulation : IDisposable
             {
                 MessagesSent++;
                 BytesSent += m.WireBytes;
-                if (!w.IsUp(m.To) || (_options.DropProbability > 0 && _network.NextDouble() < _options.DropProbability))
+                if (!w.IsUp(m.To) || (Options.DropProbability > 0 && _network.NextDouble() < Options.DropProbability))
                 {
                     MessagesDropped++;
                     continue;
                 }
                 _nodes[m.To].Receive(m);
-                if (_options.DuplicateProbability > 0 && _network.NextDouble() < _options.DuplicateProbability) _nodes[m.To].Receive(m);
+                if (Options.DuplicateProbability > 0 && _network.NextDouble() < Options.DuplicateProbability) _nodes[m.To].Receive(m);
             }
             foreach (int i in live) _nodes[i].Mix(t);
         }

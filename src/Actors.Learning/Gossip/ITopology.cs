@@ -20,15 +20,22 @@ public interface ITopology
 
     /// <summary>The mixing matrix at a step (immutable snapshot).</summary>
     MixingMatrix At(long step);
+}
 
+/// <summary>Per-node views of <see cref="ITopology.At"/>.</summary>
+public static class TopologyExtensions
+{
     /// <summary>Whose messages <paramref name="node"/> mixes at <paramref name="step"/> (j != node with W_node,j > 0), ascending.</summary>
-    IReadOnlyList<int> Neighbors(int node, long step) => At(step).InNeighbors(node);
+    public static IReadOnlyList<int> Neighbors(this ITopology topology, int node, long step) => topology.At(step).InNeighbors(node);
 
     /// <summary>Who mixes <paramref name="node"/>'s message at <paramref name="step"/> (j != node with W_j,node > 0), ascending.</summary>
-    IReadOnlyList<int> Receivers(int node, long step) => At(step).OutNeighbors(node);
+    public static IReadOnlyList<int> Receivers(this ITopology topology, int node, long step) => topology.At(step).OutNeighbors(node);
 
     /// <summary>W_ij at a step (i receives from j); W_ii is the self weight.</summary>
-    double Weight(int i, int j, long step) => At(step)[i, j];
+    public static double Weight(this ITopology topology, int i, int j, long step) => topology.At(step)[i, j];
 
-    bool IsUp(int node, long step) => At(step).IsUp(node);
+    public static bool IsUp(this ITopology topology, int node, long step) => topology.At(step).IsUp(node);
+
+    /// <summary>What node <paramref name="node"/> hands its gossip node at <paramref name="step"/>.</summary>
+    public static MixingRow Row(this ITopology topology, int node, long step) => topology.At(step).Row(node);
 }

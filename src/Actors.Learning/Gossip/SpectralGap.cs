@@ -19,7 +19,8 @@ public static class SpectralGap
             s = torch.linalg.eigvalsh(m).abs().sort(descending: true).Values.data<double>().ToArray();
         else
             s = torch.linalg.svdvals(m).data<double>().ToArray();
-        return Math.Clamp(1 - s[1], 0, 1);
+        // sigma_2 at rounding level (an exact-averaging product such as one-peer exponential's) counts as 0.
+        return s[1] < 1e-12 ? 1 : Math.Clamp(1 - s[1], 0, 1);
     }
 
     public static double Of(ITopology topology, long fromStep = 0)

@@ -33,7 +33,10 @@ public interface IDecentralizedProblem : IDisposable
 
     /// <summary>f* = min f, computed to high precision (lazily, once).</summary>
     double OptimalValue { get; }
+}
 
-    /// <summary>(f(x) - f*) / f*.</summary>
-    double Suboptimality(torch.Tensor x) => (Objective(x) - OptimalValue) / OptimalValue;
+public static class DecentralizedProblemExtensions
+{
+    /// <summary>(f(x) - f*) / f*, what `final_suboptimality` reports for the nodes' average model.</summary>
+    public static double Suboptimality(this IDecentralizedProblem problem, torch.Tensor x) => (problem.Objective(x) - problem.OptimalValue) / problem.OptimalValue;
 }

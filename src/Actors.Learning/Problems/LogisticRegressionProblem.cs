@@ -195,7 +195,16 @@ public sealed class LogisticRegressionProblem : IDecentralizedProblem
     }
 
     /// <summary>||grad f(x*)|| reached by the solver.</summary>
-    public double OptimumGradientNorm { get; private set; } = double.NaN;
+    public double OptimumGradientNorm
+    {
+        get
+        {
+            EnsureSolved();
+            return _optimumGradientNorm;
+        }
+    }
+
+    private double _optimumGradientNorm = double.NaN;
 
     private void EnsureSolved()
     {
@@ -203,7 +212,7 @@ public sealed class LogisticRegressionProblem : IDecentralizedProblem
         var result = NewtonSolver.Minimize(Objective, FullGradient64, HessianVector64, Dimension, gradientTolerance: 1e-11);
         _optimum = result.X;
         _optimalValue = result.Value;
-        OptimumGradientNorm = result.GradientNorm;
+        _optimumGradientNorm = result.GradientNorm;
     }
 
     public void Dispose()
