@@ -14,6 +14,10 @@ namespace Actors.Learning.Gossip;
 /// <param name="NodesUp">Nodes up at the last step.</param>
 public sealed record GossipStepRecord(long Step, double Suboptimality, double ConsensusDistance, long BytesSent, long MessagesSent, int NodesUp);
 
+/// <summary>What a gossip run reports in `summary.json` (plus the repair counters summed over nodes).</summary>
+public sealed record GossipRunSummary(long Steps, double FinalSuboptimality, double ConsensusDistance, double SpectralGap,
+    long BytesSent, long MessagesSent, double BytesPerNode, long MessagesDropped, long Duplicates, long ResyncsApplied, long EdgeResets);
+
 /// <summary>Driver knobs that are not algorithm settings.</summary>
 /// <param name="Asynchronous">Asynchronous pairwise gossip (dsgd, powergossip): a step is n ticks; each tick a random live node takes a local step and mixes with one random live neighbour.</param>
 /// <param name="DropProbability">Each message is lost with this probability (seeded), to exercise resync and edge resets.</param>
@@ -159,6 +163,15 @@ public sealed class GossipSimulation : IDisposable
     {
         using var avg = AverageModel();
         return new GossipStepRecord(Step, _problem.Suboptimality(avg), ConsensusDistance(), BytesSent, MessagesSent, NodesUp);
+    }
+
+    /// <summary>The summary fields: `final_suboptimality`, `consensus_distance`, `spectral_gap` (of the topology's first period), bytes.</summary>
+    public GossipRunSummary Summary()
+    {
+        var last = Measure();
+        return new GossipRunSummary(Step, last.Suboptimality, last.ConsensusDistance, Gossip.SpectralGap.Of(Topology),
+            BytesSent, MessagesSent, (double)BytesSent / _nodes.Length, MessagesDropped,
+            _nodes.Sum(n => n.Counters.Duplicates), _nodes.Sum(n => n.Counters.ResyncsApplied), _nodes.Sum(n => n.Counters.EdgeResets));
     }
 
     /// <summary>x_avg = (1/n) sum_i x_i in float64 (caller owns it).</summary>

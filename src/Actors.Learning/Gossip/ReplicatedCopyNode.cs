@@ -70,7 +70,7 @@ public abstract class ReplicatedCopyNode : GossipNode
         var q = _compressor.Compress(target.sub(PublicVector), new CompressionContext(step, _compressionSeed, _layout));
         foreach (var part in q.Parts) part.DetachFromDisposeScope();
         outbox.Own(q);
-        var increment = _compressor.Decompress(q);
+        var increment = Decoded(q);
 
         bool periodic = Settings.ResyncEvery > 0 && step > 0 && step % Settings.ResyncEvery == 0;
         bool rejoined = Rejoined(step);
@@ -95,6 +95,14 @@ public abstract class ReplicatedCopyNode : GossipNode
         return outbox;
     }
 
+    /// <summary>D(q) as a flat vector of the model dtype (whatever layout or dtype the codec hands back).</summary>
+    private torch.Tensor Decoded(CompressedTensor q)
+    {
+        var d = _compressor.Decompress(q);
+        if (d.dtype == PublicVector.dtype && d.dim() == 1) return d;
+        using (d) return d.reshape(-1).to_type(PublicVector.dtype);
+    }
+
     private long CopyVersionOrMinus(int j) => _copies.TryGetValue(j, out var r) ? r.Version : -1;
 
     protected sealed override void Accept(GossipMessage message)
@@ -109,7 +117,7 @@ public abstract class ReplicatedCopyNode : GossipNode
                 if (message.Compressed is null) throw new ArgumentException($"{message.Kind} message from {message.From} without an increment");
                 var pending = new Pending(message.From, message.Step, message.Kind, message.Sequence,
                     message.Kind == GossipMessageKind.Full ? message.Dense![0].detach().clone().DetachFromDisposeScope() : null,
-                    _compressor.Decompress(message.Compressed).DetachFromDisposeScope());
+                    Decoded(message.Compressed).DetachFromDisposeScope());
                 if (message.Step <= MixedStep)
                 {
                     // Late (after our Mix of that step): still keeps the copy exact when it is the next version.

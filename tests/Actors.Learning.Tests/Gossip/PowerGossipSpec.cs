@@ -126,6 +126,24 @@ public class PowerGossipSpec
     }
 
     [Fact]
+    public void Powergossip_edges_agree_again_after_lost_messages()
+    {
+        using var problem = GossipFixtures.SmallLogistic(torch.float64);
+        var ring = StaticTopology.Ring(8);
+        using var sim = new GossipSimulation(problem, ring, new GossipSettings("powergossip", 0.3), options: new GossipSimulationOptions(DropProbability: 0.1, DuplicateProbability: 0.1));
+        sim.Run(40);
+        sim.Options = new GossipSimulationOptions();
+        sim.Run(2);
+        var summary = sim.Summary();
+        Assert.True(summary.EdgeResets > 0 && summary.Duplicates > 0);
+        foreach (var node in sim.Nodes.Cast<PowerGossip>())
+            foreach (int j in ring.Neighbors(node.Id, 0))
+                Assert.Equal(node.ExchangesWith(j), ((PowerGossip)sim.Nodes[j]).ExchangesWith(node.Id));
+        Assert.True(double.IsFinite(summary.FinalSuboptimality) && summary.FinalSuboptimality < 1e-2);
+        Assert.Equal(0.195, summary.SpectralGap, 3);
+    }
+
+    [Fact]
     public void Powergossip_refuses_a_directed_topology()
     {
         var nodes = GossipFixtures.SpreadNodes(new GossipSettings("powergossip", 0), 8, 6);
