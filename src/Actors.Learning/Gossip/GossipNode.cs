@@ -90,6 +90,14 @@ public abstract class GossipNode : IDisposable
     /// <summary>During <see cref="Compose"/>: true when <paramref name="receiver"/> did not get our previous step's message (a new edge).</summary>
     protected bool IsNewReceiver(int receiver) => _row is null || !_row.OutNeighbors.Contains(receiver);
 
+    /// <summary>Throws unless the node receives from exactly the nodes it sends to (an undirected edge set).</summary>
+    protected void RequireUndirected(MixingRow row)
+    {
+        var ins = row.InNeighbors.Select(n => n.Neighbor).Order().ToArray();
+        if (!ins.SequenceEqual(row.OutNeighbors.Order()))
+            throw new InvalidOperationException($"{Algorithm} needs an undirected topology (W symmetric): node {Id} receives from [{string.Join(",", ins)}] but sends to [{string.Join(",", row.OutNeighbors)}]");
+    }
+
     protected abstract GossipOutbox Compose(long step, torch.Tensor gradient, MixingRow row);
 
     protected abstract void Accept(GossipMessage message);

@@ -14,7 +14,8 @@ namespace Actors.Learning.Gossip;
 /// </code>
 /// Yhat_w is formed from the neighbours' copies of H plus their Q, which equals the paper's H_w + W Q (H_w kept
 /// incrementally) when W is fixed, and stays right when the topology changes. Needs an unbiased compressor
-/// (rand-k scaled by d/k, QSGD); a = 1 / (1 + omega). With exact gradients in float64 it converges linearly to x*.
+/// (rand-k scaled by d/k, QSGD); a = 1 / (1 + omega), and an undirected topology. With exact gradients in float64 it
+/// converges linearly to x*.
 /// </summary>
 public sealed class Lead : ReplicatedCopyNode
 {
@@ -32,6 +33,9 @@ public sealed class Lead : ReplicatedCopyNode
     }
 
     public override string Algorithm => "lead";
+
+    /// <summary>The dual update needs a symmetric W: on the directed one-peer exponential graph LEAD diverges (measured).</summary>
+    protected override bool NeedsSymmetricMixing => true;
 
     /// <summary>The dual variable D_i (sum over nodes stays 0).</summary>
     public torch.Tensor Dual => _dual;

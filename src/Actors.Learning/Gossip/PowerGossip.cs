@@ -37,9 +37,7 @@ public sealed class PowerGossip : GossipNode, IPairwiseGossip
 
     protected override GossipOutbox Compose(long step, torch.Tensor gradient, MixingRow row)
     {
-        var ins = row.InNeighbors.Select(n => n.Neighbor).Order().ToArray();
-        if (!ins.SequenceEqual(row.OutNeighbors.Order()))
-            throw new InvalidOperationException("powergossip needs an undirected topology (W symmetric): node " + Id + " receives from [" + string.Join(",", ins) + "] but sends to [" + string.Join(",", row.OutNeighbors) + "]");
+        RequireUndirected(row);
         X.add_(gradient.to_type(X.dtype), alpha: -Settings.LearningRate);
         foreach (var old in _sent.Values.SelectMany(a => a)) old.Dispose();
         _sent.Clear();

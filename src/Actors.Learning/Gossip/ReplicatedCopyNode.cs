@@ -63,8 +63,12 @@ public abstract class ReplicatedCopyNode : GossipNode
             if (_copies.TryGetValue(j, out var r) && !r.Broken) yield return (j, w, r.Value);
     }
 
+    /// <summary>True for methods whose fixed point needs a symmetric W (LEAD's dual update).</summary>
+    protected virtual bool NeedsSymmetricMixing => false;
+
     protected sealed override GossipOutbox Compose(long step, torch.Tensor gradient, MixingRow row)
     {
+        if (NeedsSymmetricMixing) RequireUndirected(row);
         var outbox = new GossipOutbox();
         var target = LocalUpdate(step, gradient);
         var q = _compressor.Compress(target.sub(PublicVector), new CompressionContext(step, _compressionSeed, _layout));

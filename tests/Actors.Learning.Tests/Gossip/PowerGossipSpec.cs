@@ -143,14 +143,17 @@ public class PowerGossipSpec
         Assert.Equal(0.195, summary.SpectralGap, 3);
     }
 
-    [Fact]
-    public void Powergossip_refuses_a_directed_topology()
+    [Theory]
+    [InlineData("powergossip")]
+    [InlineData("lead")]
+    public void Powergossip_and_lead_refuse_a_directed_topology(string algorithm)
     {
-        var nodes = GossipFixtures.SpreadNodes(new GossipSettings("powergossip", 0), 8, 6);
+        var nodes = GossipFixtures.SpreadNodes(new GossipSettings(algorithm, 0.1), 8, 6, _ => new TestRandK(0.5, true));
         try
         {
             using var g = torch.zeros(6, torch.float64);
-            Assert.Throws<InvalidOperationException>(() => nodes[0].Send(0, g, new OnePeerExponentialTopology(8).At(0).Row(0)));
+            var e = Assert.Throws<InvalidOperationException>(() => nodes[0].Send(0, g, new OnePeerExponentialTopology(8).At(0).Row(0)));
+            Assert.Contains("undirected", e.Message);
         }
         finally
         {
