@@ -21,7 +21,7 @@ public static class ConvexSyntheticData
     {
         if (spec.SamplesPerNode <= 0 || spec.Features <= 0 || spec.Classes < 2)
             throw new ArgumentException($"synthetic convex data needs samples > 0, features > 0 and classes >= 2 (got {spec})");
-        var gen = new torch.Generator(Seeds.Derive(seed, "convex-synthetic"));
+        using var gen = new torch.Generator(Seeds.Derive(seed, "convex-synthetic"));
         using var teacher = torch.randn(spec.Classes, spec.Features, torch.float64, generator: gen).mul_(spec.TeacherScale / Math.Sqrt(spec.Features));
         var shards = new (torch.Tensor, torch.Tensor)[nodes];
         for (int i = 0; i < nodes; i++)

@@ -19,7 +19,7 @@ internal static class GossipFixtures
     public static GossipNode[] SpreadNodes(GossipSettings settings, int n, long d, Func<int, Actors.Learning.Compression.ICompressor>? compressor = null, Actors.Learning.Models.ParameterLayout? layout = null)
     {
         TorchSetup.Initialize(1);
-        var gen = new torch.Generator(42);
+        using var gen = new torch.Generator(42);
         return Enumerable.Range(0, n).Select(i =>
         {
             using var x = torch.randn(d, torch.float64, generator: gen);

@@ -35,7 +35,7 @@ internal sealed class TestRandK(double ratio, bool unbiased) : ICompressor
 
     private static torch.Tensor Indices(long d, long k, long seed)
     {
-        var gen = new torch.Generator((ulong)seed);
+        using var gen = new torch.Generator((ulong)seed);
         using var perm = torch.randperm(d, generator: gen);
         return perm.narrow(0, 0, k).sort().Values;
     }
@@ -74,7 +74,7 @@ internal sealed class TestQsgd(int levels) : ICompressor
         using var scope = torch.NewDisposeScope();
         var flat = x.reshape(-1).to_type(torch.float64);
         double norm = flat.norm().item<double>();
-        var gen = new torch.Generator(Seeds.Derive((long)context.SharedSeed, "test-qsgd", context.Step));
+        using var gen = new torch.Generator(Seeds.Derive((long)context.SharedSeed, "test-qsgd", context.Step));
         torch.Tensor q;
         if (norm == 0) q = torch.zeros(flat.numel(), torch.int8);
         else
