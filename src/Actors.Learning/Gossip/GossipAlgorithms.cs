@@ -15,7 +15,10 @@ public static class GossipAlgorithms
     /// <summary>CHOCO and LEAD take their compressor from `compression.*` (CHOCO a contractive one, LEAD an unbiased one).</summary>
     public static bool NeedsCompressor(string algorithm) => algorithm is "choco" or "lead";
 
-    /// <summary>Node <paramref name="id"/>'s state, starting from <paramref name="initialModel"/> (copied).</summary>
+    /// <summary>
+    /// Node <paramref name="id"/>'s state, starting from <paramref name="initialModel"/> (copied). The node owns
+    /// <paramref name="compressor"/> (one instance per node: QSGD keeps its own generator) and disposes it.
+    /// </summary>
     public static GossipNode Create(GossipSettings settings, int id, torch.Tensor initialModel, ICompressor? compressor = null, ParameterLayout? layout = null)
     {
         if (settings.LearningRate < 0 || double.IsNaN(settings.LearningRate))

@@ -194,6 +194,7 @@ public abstract class ReplicatedCopyNode : GossipNode
         if (disposing)
         {
             PublicVector.Dispose();
+            (_compressor as IDisposable)?.Dispose();
             foreach (var r in _copies.Values) r.Value.Dispose();
             foreach (var p in _inbox.Values.SelectMany(l => l)) p.Dispose();
         }

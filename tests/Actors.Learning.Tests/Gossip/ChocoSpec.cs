@@ -1,4 +1,5 @@
 using Actors.Learning.Gossip;
+using Actors.Learning.Problems;
 using TorchSharp;
 using Xunit.Abstractions;
 
@@ -69,7 +70,7 @@ public class ChocoSpec(ITestOutputHelper output)
     public void Messages_arriving_out_of_order_or_twice_give_the_synchronous_result()
     {
         var ring = StaticTopology.Ring(4);
-        using var sub = Problems.LogisticRegressionProblem.Synthetic(new Problems.ConvexSyntheticSpec(20, 3, 2, 0.5), 4, 0.1, torch.float64, 0, 9);
+        using var sub = LogisticRegressionProblem.Synthetic(new ConvexSyntheticSpec(20, 3, 2, 0.5), 4, 0.1, torch.float64, 0, 9);
         using var reference = new GossipSimulation(sub, ring, new GossipSettings("choco", 0.2, Gamma: 0.3), _ => new TestRandK(0.5, false));
         reference.Run(3);
 

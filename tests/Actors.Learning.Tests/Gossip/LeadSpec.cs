@@ -1,4 +1,6 @@
+using Actors.Learning.Compression;
 using Actors.Learning.Gossip;
+using Actors.Learning.Problems;
 using TorchSharp;
 using Xunit.Abstractions;
 
@@ -75,8 +77,8 @@ public class LeadSpec(ITestOutputHelper output)
         Assert.True(lead[^1].Suboptimality < 1e-5);
     }
 
-    private static IReadOnlyList<GossipStepRecord> Run(Problems.IDecentralizedProblem problem, ITopology topology, GossipSettings settings, int steps,
-        bool unbiased = true, Func<int, Compression.ICompressor>? compressor = null)
+    private static IReadOnlyList<GossipStepRecord> Run(IDecentralizedProblem problem, ITopology topology, GossipSettings settings, int steps,
+        bool unbiased = true, Func<int, ICompressor>? compressor = null)
     {
         using var sim = new GossipSimulation(problem, topology, settings, compressor ?? (_ => new TestRandK(0.3, unbiased)));
         return sim.Run(steps, recordEvery: 25);
