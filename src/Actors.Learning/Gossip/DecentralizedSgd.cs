@@ -61,6 +61,7 @@ public sealed class DecentralizedSgd : GossipNode, IPairwiseGossip
 
     public void LocalStep(torch.Tensor gradient)
     {
+        using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
         X.add_(gradient.to_type(X.dtype), alpha: -Settings.LearningRate);
     }
@@ -68,6 +69,7 @@ public sealed class DecentralizedSgd : GossipNode, IPairwiseGossip
     public GossipOutbox Initiate(int peer, long step)
     {
         if (_pairSent.ContainsKey(peer)) throw new InvalidOperationException($"node {Id} already has an exchange open with {peer}");
+        using var scope = torch.NewDisposeScope();
         _pairSent[peer] = X.detach().clone().DetachFromDisposeScope();
         var outbox = new GossipOutbox();
         outbox.Add(new GossipMessage(Id, peer, step, GossipMessageKind.PairRequest, step, Dense: [outbox.Own(X.detach().clone().DetachFromDisposeScope())]));
@@ -77,6 +79,7 @@ public sealed class DecentralizedSgd : GossipNode, IPairwiseGossip
     public GossipOutbox Respond(GossipMessage request)
     {
         if (request.Kind != GossipMessageKind.PairRequest || request.To != Id) throw new ArgumentException($"node {Id}: not a pair request for it");
+        using var scope = torch.NewDisposeScope();
         var outbox = new GossipOutbox();
         var mine = outbox.Own(X.detach().clone().DetachFromDisposeScope());
         ApplyPair(request.From, mine, request.Dense![0]);

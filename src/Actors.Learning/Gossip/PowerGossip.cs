@@ -97,6 +97,7 @@ public sealed class PowerGossip : GossipNode, IPairwiseGossip
 
     public void LocalStep(torch.Tensor gradient)
     {
+        using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
         X.add_(gradient.to_type(X.dtype), alpha: -Settings.LearningRate);
     }
