@@ -35,4 +35,19 @@ public static class ConvexSyntheticData
         }
         return shards;
     }
+
+    /// <summary>
+    /// A held-out set from the same teacher (features around the mean node shift of zero), for the average model's
+    /// test accuracy; drawn from its own stream, so asking for it does not change the training shards.
+    /// </summary>
+    public static (torch.Tensor Features, torch.Tensor Labels) GenerateTest(ConvexSyntheticSpec spec, int count, long seed)
+    {
+        using var teacherGen = new torch.Generator(Seeds.Derive(seed, "convex-synthetic"));
+        using var teacher = torch.randn(spec.Classes, spec.Features, torch.float64, generator: teacherGen).mul_(spec.TeacherScale / Math.Sqrt(spec.Features));
+        using var gen = new torch.Generator(Seeds.Derive(seed, "convex-synthetic-test"));
+        using var scope = torch.NewDisposeScope();
+        var x = torch.randn(count, spec.Features, torch.float64, generator: gen);
+        var y = torch.multinomial(torch.softmax(x.matmul(teacher.t()), 1), 1, generator: gen).reshape(-1);
+        return (x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope());
+    }
 }

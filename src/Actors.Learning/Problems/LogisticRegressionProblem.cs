@@ -148,6 +148,20 @@ public sealed class LogisticRegressionProblem : IDecentralizedProblem
         return total / Nodes + 0.5 * L2 * w.square().sum().item<double>();
     }
 
+    /// <summary>Test loss (mean cross-entropy, no regularization) and accuracy of model x on a held-out set.</summary>
+    public (double Loss, double Accuracy) Evaluate(torch.Tensor x, torch.Tensor features, torch.Tensor labels)
+    {
+        using var scope = torch.NewDisposeScope();
+        var f = features.reshape(features.shape[0], -1).to_type(torch.float64);
+        if (f.shape[1] != Features) throw new ArgumentException($"test features have {f.shape[1]} columns, the model {Features}");
+        var a = torch.cat([f, torch.ones(f.shape[0], 1, torch.float64)], 1);
+        var logits = a.matmul(x.to_type(torch.float64).view(Classes, Features + 1).t());
+        var y = labels.to_type(torch.int64);
+        double loss = torch.nn.functional.cross_entropy(logits, y).item<double>();
+        double accuracy = logits.argmax(1).eq(y).to_type(torch.float64).mean().item<double>();
+        return (loss, accuracy);
+    }
+
     /// <summary>grad f in float64 (mean of the nodes' exact local gradients).</summary>
     internal torch.Tensor FullGradient64(torch.Tensor x)
     {

@@ -34,6 +34,22 @@ public class LogisticRegressionSpec
     }
 
     [Fact]
+    public void The_optimum_predicts_held_out_data_better_than_chance()
+    {
+        using var problem = GossipFixtures.SmallLogistic(torch.float64);
+        var (x, y) = ConvexSyntheticData.GenerateTest(new ConvexSyntheticSpec(SamplesPerNode: 50, Features: 9, Classes: 2, Heterogeneity: 0.5), 2000, seed: 3);
+        using (x)
+        using (y)
+        {
+            var (loss, accuracy) = problem.Evaluate(problem.Optimum, x, y);
+            using var zero = problem.InitialModel();
+            var (zeroLoss, _) = problem.Evaluate(zero, x, y);
+            Assert.InRange(accuracy, 0.6, 1.0);
+            Assert.True(loss < zeroLoss, $"loss at x* {loss} vs at 0 {zeroLoss}");
+        }
+    }
+
+    [Fact]
     public void Minibatch_gradients_are_seeded_and_float32_models_stay_float32()
     {
         using var problem = GossipFixtures.SmallLogistic(torch.float32, batchSize: 8);
