@@ -21,15 +21,15 @@ public sealed class ErrorFeedback(ICompressor inner) : ICompressor, IDisposable
     public CompressedTensor Compress(torch.Tensor x, CompressionContext context)
     {
         ArgumentNullException.ThrowIfNull(x);
-        using var scope = torch.NewDisposeScope();
+        // No dispose scope here: the returned parts must outlive this call (a scope would dispose them on exit).
         if (_memory is null || !_memory.shape.SequenceEqual(x.shape) || _memory.dtype != x.dtype)
         {
             _memory?.Dispose();
             _memory = torch.zeros_like(x).detach().DetachFromDisposeScope();
         }
-        _memory.add_(x.detach());
+        using (var input = x.detach()) _memory.add_(input);
         var compressed = Inner.Compress(_memory, context);
-        _memory.sub_(Inner.Decompress(compressed));
+        using (var sent = Inner.Decompress(compressed)) _memory.sub_(sent);
         return compressed;
     }
 
