@@ -32,8 +32,9 @@ public sealed class Qsgd : ICompressor, IDisposable
         ArgumentNullException.ThrowIfNull(x);
         Sparsity.CheckFlat(x, CodecName);
         using var scope = torch.NewDisposeScope();
-        var v = x.detach().to(torch.ScalarType.Float64);
-        double norm = v.norm().item<double>();
+        // Computed in x's own dtype (no float64 copy of a large vector); the clamp below absorbs rounding at |x_i| = ||x||.
+        var v = x.detach();
+        double norm = v.norm().to(torch.ScalarType.Float64).item<double>();
         var levelType = Levels <= sbyte.MaxValue ? torch.ScalarType.Int8 : torch.ScalarType.Int16;
         torch.Tensor q;
         if (norm == 0 || !double.IsFinite(norm))
@@ -46,8 +47,8 @@ public sealed class Qsgd : ICompressor, IDisposable
         {
             var r = v.abs() * (Levels / norm);
             var lower = r.floor();
-            var u = torch.rand(v.shape, generator: _generator, dtype: torch.ScalarType.Float64);
-            var level = (lower + (u < (r - lower)).to(torch.ScalarType.Float64)).clamp_max(Levels);
+            var u = torch.rand(v.shape, generator: _generator, dtype: v.dtype);
+            var level = lower.add_((u < (r - lower)).to(v.dtype)).clamp_max_(Levels);
             q = (level * v.sign()).to(levelType);
         }
         q.MoveToOuterDisposeScope();
@@ -61,7 +62,7 @@ public sealed class Qsgd : ICompressor, IDisposable
         ArgumentNullException.ThrowIfNull(c);
         using var scope = torch.NewDisposeScope();
         double scale = c.Scalars[0] / c.Scalars[1];
-        return (c.Parts[0].to(torch.ScalarType.Float64) * scale).to(c.DType).reshape(c.Shape).MoveToOuterDisposeScope();
+        return c.Parts[0].to(c.DType).mul_(scale).reshape(c.Shape).MoveToOuterDisposeScope();
     }
 
     public void Dispose() => _generator.Dispose();

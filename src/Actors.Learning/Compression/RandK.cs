@@ -63,11 +63,31 @@ public sealed class RandK(double ratio, RandKScaling scaling = RandKScaling.Unbi
     public static long StepSeed(CompressionContext context) =>
         (long)Seeds.Derive(unchecked((long)context.SharedSeed), CodecName, context.Step);
 
-    /// <summary>The k indices chosen at this seed: the first k of a seeded random permutation of 0..d-1.</summary>
+    /// <summary>
+    /// The k indices chosen at this seed, ascending: Floyd's sampling without replacement driven by a SplitMix64
+    /// stream, so the choice is O(k) draws, a pure function of (seed, d, k), and independent of the libtorch version.
+    /// </summary>
     public static torch.Tensor Indices(long seed, long d, long k)
     {
-        using var generator = new torch.Generator(unchecked((ulong)seed));
-        using var perm = torch.randperm(d, generator: generator);
-        return perm.narrow(0, 0, k).clone();
+        if (k < 0 || k > d || d > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"need 0 <= k <= d <= {int.MaxValue} (d = {d})");
+        var chosen = new byte[d];
+        ulong s = unchecked((ulong)seed);
+        for (long j = d - k; j < d; j++)
+        {
+            ulong draw = Seeds.Mix(unchecked(s + (ulong)j * 0xD1B54A32D192ED03UL));
+            long t = (long)(draw % (ulong)(j + 1));
+            chosen[chosen[t] == 0 ? t : j] = 1;
+        }
+        var indices = new long[k];
+        var span = chosen.AsSpan();
+        int found = 0, offset = 0;
+        while (found < k)
+        {
+            int next = span[offset..].IndexOf((byte)1);
+            indices[found++] = offset + next;
+            offset += next + 1;
+        }
+        return torch.tensor(indices);
     }
 }
