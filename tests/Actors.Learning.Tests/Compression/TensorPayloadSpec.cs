@@ -48,6 +48,9 @@ public class TensorPayloadSpec
         using var expected = compressor.Decompress(c);
         using var actual = decoded.ToDense();
         Assert.True(expected.equal(actual).all().item<bool>());
+        // Decompressing neither disposes nor mutates the message's parts.
+        using var again = compressor.Decompress(c);
+        Assert.True(expected.equal(again).all().item<bool>());
         (compressor as IDisposable)?.Dispose();
     }
 
