@@ -3,16 +3,20 @@ using TorchSharp;
 
 namespace Actors.Learning.Compression;
 
-/// <summary>The `compression { ... }` settings of an experiment, validated.</summary>
+/// <summary>
+/// The `compression { ... }` settings of an experiment, validated. <see cref="CompressBroadcast"/> is for the runtime
+/// (whether the server's model broadcast is compressed too); the rest builds the compressor.
+/// </summary>
 public sealed record CompressionSettings(
     string Type = Identity.CodecName,
     double Ratio = 0.01,
     int Rank = 2,
     int Levels = 16,
     RandKScaling Scaling = RandKScaling.Unbiased,
-    bool ErrorFeedback = false)
+    bool ErrorFeedback = false,
+    bool CompressBroadcast = false)
 {
-    /// <summary>Keys a `compression` block may hold (`compress-broadcast` is read by the runtime, not here).</summary>
+    /// <summary>Keys a `compression` block may hold.</summary>
     public static readonly IReadOnlyList<string> Keys = ["type", "ratio", "rank", "levels", "scaling", "error-feedback", "compress-broadcast"];
 
     /// <summary>Parses the keys of a `compression` block (values as strings, as HOCON gives them).</summary>
@@ -60,7 +64,7 @@ public sealed record CompressionSettings(
             };
         }
         if (keys.TryGetValue("error-feedback", out var ef)) s = s with { ErrorFeedback = OnOff("error-feedback", ef) };
-        if (keys.TryGetValue("compress-broadcast", out var cb)) OnOff("compress-broadcast", cb);
+        if (keys.TryGetValue("compress-broadcast", out var cb)) s = s with { CompressBroadcast = OnOff("compress-broadcast", cb) };
         return s;
     }
 

@@ -5,7 +5,8 @@ namespace Actors.Learning.Compression;
 /// <summary>
 /// Error feedback around any compressor (Stich et al. 2018; Karimireddy et al. 2019): e += x; c = C(e); e -= D(c).
 /// The memory <see cref="Memory"/> is exactly what has not been sent yet. Name and linearity are the inner
-/// compressor's, so the wire and the aggregator need not know feedback is on.
+/// compressor's, so the wire and the aggregator need not know feedback is on. Meant for contractive compressors
+/// (top-k, contractive rand-k, random-block, sign, PowerSGD); with rand-k's unbiased d/k scaling the memory overshoots.
 /// </summary>
 public sealed class ErrorFeedback(ICompressor inner) : ICompressor, IDisposable
 {

@@ -49,8 +49,13 @@ public sealed class RandomBlockSparsifier(double ratio) : ICompressor
             }
             offset += di;
         }
-        var values = (blocks.Count == 0 ? torch.empty(0, dtype: x.dtype) : torch.cat(blocks, 0)).contiguous();
-        if (blocks.Count == 1) values = values.clone();
+        // The values must not alias x (error feedback subtracts from x right after); cat of one tensor may return it.
+        var values = blocks.Count switch
+        {
+            0 => torch.empty(0, dtype: x.dtype),
+            1 => blocks[0].clone(),
+            _ => torch.cat(blocks, 0),
+        };
         var segmentTensor = torch.tensor(segments);
         values.MoveToOuterDisposeScope();
         segmentTensor.MoveToOuterDisposeScope();

@@ -73,8 +73,9 @@ public sealed class TensorPayload
     public static TensorPayload FromTensor(torch.Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        // The CompressedTensor only borrows x here; it is not disposed.
-        return FromCompressed(new CompressedTensor(Identity.CodecName, x.shape, [x], dtype: x.dtype));
+        // The CompressedTensor only borrows a flat view of x; only the view is disposed.
+        using var flat = x.reshape(-1);
+        return FromCompressed(new CompressedTensor(Identity.CodecName, x.shape, [flat], dtype: x.dtype));
     }
 
     /// <summary>Serializes a compressed tensor (one copy of each part's bytes). Does not take ownership.</summary>

@@ -195,4 +195,22 @@ public class CompressorSpec
         using var decompressedSum = compressor.Decompress(summed);
         Assert.True(sumOfDecompressed.allclose(decompressedSum, rtol: 1e-6, atol: 1e-6));
     }
+
+    public static TheoryData<string> AllCodecs() => [.. Compressors.Names];
+
+    [Theory]
+    [MemberData(nameof(AllCodecs))]
+    public void Compressed_message_does_not_alias_the_input(string type)
+    {
+        var layout = new ParameterLayout([("w", [4, 4], 0, 16), ("b", [4], 16, 4)]);
+        using var g = new torch.Generator(5);
+        using var x = torch.randn(20, generator: g);
+        var compressor = Compressors.Create(type, new Dictionary<string, string> { ["ratio"] = "1" }, seed: 2);
+        using var c = compressor.Compress(x, Ctx with { Layout = layout });
+        using var before = compressor.Decompress(c);
+        x.mul_(-3).add_(1);
+        using var after = compressor.Decompress(c);
+        Assert.True(before.equal(after).all().item<bool>());
+        (compressor as IDisposable)?.Dispose();
+    }
 }

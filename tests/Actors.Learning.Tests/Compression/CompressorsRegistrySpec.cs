@@ -34,6 +34,17 @@ public class CompressorsRegistrySpec
         Assert.IsType<TopK>(ef.Inner);
     }
 
+    [Fact]
+    public void Settings_parse_every_key_of_the_compression_block()
+    {
+        var s = CompressionSettings.Parse(new Dictionary<string, string>
+        {
+            ["type"] = "random-block", ["ratio"] = "0.01", ["rank"] = "4", ["levels"] = "8",
+            ["scaling"] = "contractive", ["error-feedback"] = "on", ["compress-broadcast"] = "off",
+        });
+        Assert.Equal(new CompressionSettings("random-block", 0.01, 4, 8, RandKScaling.Contractive, ErrorFeedback: true, CompressBroadcast: false), s);
+    }
+
     [Theory]
     [InlineData("type", "zip", "topk")]
     [InlineData("ratio", "0", "(0, 1]")]
@@ -43,6 +54,7 @@ public class CompressorsRegistrySpec
     [InlineData("levels", "70000", "[1, 32767]")]
     [InlineData("scaling", "biased", "unbiased | contractive")]
     [InlineData("error-feedback", "maybe", "on | off")]
+    [InlineData("compress-broadcast", "2", "on | off")]
     public void Registry_rejects_bad_values_naming_key_value_and_choices(string key, string value, string choices)
     {
         var settings = new Dictionary<string, string> { [key] = value };

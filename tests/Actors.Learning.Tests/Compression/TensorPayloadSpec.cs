@@ -54,6 +54,23 @@ public class TensorPayloadSpec
         (compressor as IDisposable)?.Dispose();
     }
 
+    [Theory]
+    [InlineData("none")]
+    [InlineData("topk")]
+    [InlineData("randk")]
+    [InlineData("random-block")]
+    [InlineData("qsgd")]
+    [InlineData("sign")]
+    public void Empty_vectors_round_trip(string type)
+    {
+        using var x = torch.empty(0);
+        var compressor = Compressors.Create(type, seed: 1);
+        using var c = compressor.Compress(x, new CompressionContext(0, 1));
+        using var back = TensorPayload.Decode(TensorPayload.FromCompressed(c).Encode()).ToDense();
+        Assert.Equal(0, back.numel());
+        (compressor as IDisposable)?.Dispose();
+    }
+
     [Fact]
     public void Uncompressed_payload_costs_header_plus_four_bytes_a_float()
     {
@@ -63,6 +80,16 @@ public class TensorPayloadSpec
         Assert.Equal(42 + 4000, payload.SizeBytes);
         Assert.Equal(payload.SizeBytes, TensorPayload.UncompressedSizeBytes(1000));
         Assert.Equal(42 + 8000, TensorPayload.UncompressedSizeBytes(1000, torch.ScalarType.Float64));
+    }
+
+    [Fact]
+    public void Uncompressed_payload_keeps_the_shape_of_a_matrix()
+    {
+        using var x = torch.arange(6, dtype: torch.ScalarType.Float64).reshape(2, 3);
+        var decoded = TensorPayload.Decode(TensorPayload.FromTensor(x).Encode());
+        Assert.Equal(new long[] { 2, 3 }, decoded.Shape);
+        using var back = decoded.ToDense();
+        Assert.True(back.equal(x).all().item<bool>());
     }
 
     [Fact]
