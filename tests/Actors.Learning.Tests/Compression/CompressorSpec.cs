@@ -187,13 +187,23 @@ public class CompressorSpec
         var compressor = Compressors.Create(type, new Dictionary<string, string> { ["ratio"] = "0.25" });
         using var ca = compressor.Compress(a, ctx);
         using var cb = compressor.Compress(b, ctx);
-        // Summing compressed messages = summing their value parts; the rest (indices seed, segments) is shared.
-        using var summed = new CompressedTensor(ca.Codec, ca.Shape, [ca.Parts[0] + cb.Parts[0], .. ca.Parts.Skip(1).Select(p => p.clone())], ca.Scalars, ca.Seed, ca.DType);
+        using var summed = LinearSum.Sum([ca, cb]);
         using var da = compressor.Decompress(ca);
         using var db = compressor.Decompress(cb);
         using var sumOfDecompressed = da + db;
         using var decompressedSum = compressor.Decompress(summed);
         Assert.True(sumOfDecompressed.allclose(decompressedSum, rtol: 1e-6, atol: 1e-6));
+    }
+
+    [Fact]
+    public void LinearSum_refuses_messages_of_different_steps_and_nonlinear_codecs()
+    {
+        using var x = torch.arange(10, dtype: torch.ScalarType.Float32);
+        using var a = new RandK(0.3).Compress(x, Ctx);
+        using var b = new RandK(0.3).Compress(x, Ctx with { Step = 99 });
+        Assert.Throws<ArgumentException>(() => LinearSum.Sum([a, b]));
+        using var t = new TopK(0.3).Compress(x, Ctx);
+        Assert.Throws<ArgumentException>(() => LinearSum.Sum([t, t]));
     }
 
     public static TheoryData<string> AllCodecs() => [.. Compressors.Names];
