@@ -51,22 +51,19 @@ public sealed record CompressionSettings(
                 throw Bad("levels", levels, $"an integer in [1, {Qsgd.MaxLevels}]");
             s = s with { Levels = l };
         }
-        if (keys.TryGetValue("scaling", out var scaling))
-        {
-            s = s with
-            {
-                Scaling = scaling switch
-                {
-                    "unbiased" => RandKScaling.Unbiased,
-                    "contractive" => RandKScaling.Contractive,
-                    _ => throw Bad("scaling", scaling, "unbiased | contractive"),
-                },
-            };
-        }
+        if (keys.TryGetValue("scaling", out var scaling)) s = s with { Scaling = ParseScaling(scaling) };
         if (keys.TryGetValue("error-feedback", out var ef)) s = s with { ErrorFeedback = OnOff("error-feedback", ef) };
         if (keys.TryGetValue("compress-broadcast", out var cb)) s = s with { CompressBroadcast = OnOff("compress-broadcast", cb) };
         return s;
     }
+
+    /// <summary>`compression.scaling`: unbiased | contractive.</summary>
+    public static RandKScaling ParseScaling(string value) => value switch
+    {
+        "unbiased" => RandKScaling.Unbiased,
+        "contractive" => RandKScaling.Contractive,
+        _ => throw Bad("scaling", value, "unbiased | contractive"),
+    };
 
     private static bool OnOff(string key, string value) => value switch
     {

@@ -122,7 +122,7 @@ public static class PayloadFuzzer
             try
             {
                 using var scope = torch.NewDisposeScope();
-                using var dense = payload.ToDense();
+                using var dense = payload.ToTensor();
                 if (dense.numel() != payload.Numel) throw new InvalidOperationException("wrong size");
             }
             catch (Exception e)

@@ -171,7 +171,7 @@ public sealed class TensorPayload
     }
 
     /// <summary>Decodes straight to a dense tensor (what a receiver that does not sum compressed parts does).</summary>
-    public torch.Tensor ToDense()
+    public torch.Tensor ToTensor()
     {
         using var compressed = ToCompressed();
         return Compressors.Decompress(compressed);

@@ -46,7 +46,7 @@ public class TensorPayloadSpec
             Assert.True(c.Parts[i].equal(back.Parts[i]).all().item<bool>());
         }
         using var expected = compressor.Decompress(c);
-        using var actual = decoded.ToDense();
+        using var actual = decoded.ToTensor();
         Assert.True(expected.equal(actual).all().item<bool>());
         // Decompressing neither disposes nor mutates the message's parts.
         using var again = compressor.Decompress(c);
@@ -66,7 +66,7 @@ public class TensorPayloadSpec
         using var x = torch.empty(0);
         var compressor = Compressors.Create(type, seed: 1);
         using var c = compressor.Compress(x, new CompressionContext(0, 1));
-        using var back = TensorPayload.Decode(TensorPayload.FromCompressed(c).Encode()).ToDense();
+        using var back = TensorPayload.Decode(TensorPayload.FromCompressed(c).Encode()).ToTensor();
         Assert.Equal(0, back.numel());
         (compressor as IDisposable)?.Dispose();
     }
@@ -88,7 +88,7 @@ public class TensorPayloadSpec
         using var x = torch.arange(6, dtype: torch.ScalarType.Float64).reshape(2, 3);
         var decoded = TensorPayload.Decode(TensorPayload.FromTensor(x).Encode());
         Assert.Equal(new long[] { 2, 3 }, decoded.Shape);
-        using var back = decoded.ToDense();
+        using var back = decoded.ToTensor();
         Assert.True(back.equal(x).all().item<bool>());
     }
 

@@ -32,8 +32,8 @@ public sealed class TensorPayloadSerializerSpec : IDisposable
         var bytes = serializer.ToBinary(payload);
         Assert.Equal(payload.SizeBytes, bytes.Length);
         var back = Assert.IsType<TensorPayload>(_system.Serialization.Deserialize(bytes, serializer.Identifier, typed.Manifest(payload)));
-        using var expected = payload.ToDense();
-        using var actual = back.ToDense();
+        using var expected = payload.ToTensor();
+        using var actual = back.ToTensor();
         Assert.True(expected.equal(actual).all().item<bool>());
     }
 
