@@ -40,6 +40,7 @@ internal static class PayloadRules
             case ScaledSign.CodecName:
                 Expect(p, parts: 1, scalars: 1);
                 if (p.Scalars[0] < 0) throw Bad(p, "scale must be >= 0");
+                Representable(p, p.Scalars[0], "scale");
                 var bits = p.Parts[0];
                 if (bits.DType != torch.ScalarType.Byte || bits.Shape.Length != 1 || bits.Numel != (numel + 7) / 8)
                     throw Bad(p, $"signs must be 1-D uint8 of {(numel + 7) / 8} bytes");
@@ -53,6 +54,13 @@ internal static class PayloadRules
         if (!allowNonFiniteValues)
             for (int i = 0; i < p.Parts.Count; i++)
                 CheckFinite(p, i);
+    }
+
+    /// <summary>A scalar that becomes a value must fit the payload dtype (1e300 is finite but not a float32).</summary>
+    private static void Representable(TensorPayload p, double value, string what)
+    {
+        if (p.DType == torch.ScalarType.Float32 && Math.Abs(value) > float.MaxValue)
+            throw Bad(p, $"{what} {value:G3} does not fit in float32");
     }
 
     private static void Expect(TensorPayload p, int parts, int scalars)
@@ -117,6 +125,7 @@ internal static class PayloadRules
         Expect(p, parts: 1, scalars: 2);
         double norm = p.Scalars[0], s = p.Scalars[1];
         if (norm < 0) throw Bad(p, "norm must be >= 0");
+        Representable(p, norm, "norm");
         if (s < 1 || s > Qsgd.MaxLevels || s != Math.Floor(s)) throw Bad(p, $"levels {s} is not an integer in [1, {Qsgd.MaxLevels}]");
         var q = p.Parts[0];
         if (q.Shape.Length != 1 || q.Numel != numel) throw Bad(p, $"expected {numel} levels");

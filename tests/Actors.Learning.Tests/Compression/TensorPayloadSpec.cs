@@ -173,6 +173,10 @@ public class TensorPayloadSpec
     {
         var q = Valid("qsgd");
         var nanNorm = (byte[])q.Clone(); BinaryPrimitives.WriteDoubleLittleEndian(nanNorm.AsSpan(24), double.NaN); Rejects(nanNorm, "not finite");
+        var hugeNorm = (byte[])q.Clone(); BinaryPrimitives.WriteDoubleLittleEndian(hugeNorm.AsSpan(24), 1e300); Rejects(hugeNorm, "does not fit in float32");
+        // Found by the 100k fuzz run: a finite scale beyond float32 made torch.full throw on decompress.
+        var sign = Valid("sign");
+        var hugeScale = (byte[])sign.Clone(); BinaryPrimitives.WriteDoubleLittleEndian(hugeScale.AsSpan(24), 1e300); Rejects(hugeScale, "does not fit in float32");
         var badLevels = (byte[])q.Clone(); BinaryPrimitives.WriteDoubleLittleEndian(badLevels.AsSpan(32), 2.5); Rejects(badLevels, "levels");
 
         using var x = torch.tensor(new[] { 1f, float.NaN });
