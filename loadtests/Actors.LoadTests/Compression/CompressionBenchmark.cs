@@ -12,21 +12,22 @@ namespace Actors.LoadTests.Compression;
 /// Side-by-side Stopwatch harness (BenchmarkDotNet is too slow on a shared 2-core machine):
 /// compress + decompress time per compressor as a ratio to a plain copy of the same tensor in the same run,
 /// serializer round-trip MB/s next to a byte[] copy of the same size, and the payload fuzz run.
-/// Options: --sizes 1000000,25000000 --reps 3 --fuzz-cases 100000 --threads 0.
+/// Options: --sizes 1000000,25000000 (or none) --reps 5 --fuzz-cases 100000 (0 = skip) --fuzz-seed 20261126 --threads 0.
 /// </summary>
 public static class CompressionBenchmark
 {
     public static int Run(string[] args)
     {
-        var sizes = Option(args, "--sizes", "1000000,25000000").Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        int reps = int.Parse(Option(args, "--reps", "3"), CultureInfo.InvariantCulture);
+        var sizesOption = Option(args, "--sizes", "1000000,25000000");
+        var sizes = sizesOption == "none" ? [] : sizesOption.Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        int reps = int.Parse(Option(args, "--reps", "5"), CultureInfo.InvariantCulture);
         int fuzzCases = int.Parse(Option(args, "--fuzz-cases", "100000"), CultureInfo.InvariantCulture);
         TorchSetup.Initialize(int.Parse(Option(args, "--threads", "0"), CultureInfo.InvariantCulture));
         Console.WriteLine($"compression benchmark: {Environment.ProcessorCount} cores, torch threads {torch.get_num_threads()}, {reps} reps, best of reps");
 
         foreach (var d in sizes) Compressors(d, reps);
         foreach (var d in sizes) Serializer(d, reps);
-        Fuzz(fuzzCases);
+        Fuzz(fuzzCases, int.Parse(Option(args, "--fuzz-seed", "20261126"), CultureInfo.InvariantCulture));
         return 0;
     }
 
@@ -137,12 +138,12 @@ public static class CompressionBenchmark
         return (copy.Min(), first.Min(), second.Min(), total.Min() / copy.Min());
     }
 
-    private static void Fuzz(int cases)
+    private static void Fuzz(int cases, int seed)
     {
         if (cases <= 0) return;
         var samples = PayloadFuzzer.SamplePayloads();
         var sw = Stopwatch.StartNew();
-        var result = PayloadFuzzer.Run(samples, cases, seed: 20261126);
+        var result = PayloadFuzzer.Run(samples, cases, seed);
         sw.Stop();
         Console.WriteLine();
         Console.WriteLine($"## payload fuzz: {result.Cases:N0} corrupted payloads from {samples.Count} valid ones in {sw.Elapsed.TotalSeconds:F1} s: " +
