@@ -1,4 +1,5 @@
 using Actors.Learning.Compression;
+using Actors.Learning.Models;
 using TorchSharp;
 
 namespace Actors.Learning.Tests.Compression;
@@ -45,5 +46,26 @@ public class ErrorFeedbackSpec
         var memory = ((ErrorFeedback)compressor).Memory!;
         Assert.True((sent + memory).allclose(inputs, rtol: 1e-9, atol: 1e-9));
         ((IDisposable)compressor).Dispose();
+    }
+
+    [Fact]
+    public void ErrorFeedback_with_PowerSgd_keeps_what_the_low_rank_step_missed()
+    {
+        var layout = new ParameterLayout([("w", [6, 5], 0, 30), ("b", [5], 30, 5)]);
+        using var ef = new ErrorFeedback(new PowerSgd(1));
+        using var g = new torch.Generator(23);
+        using var inputs = torch.zeros(35, dtype: torch.ScalarType.Float64);
+        using var sent = torch.zeros(35, dtype: torch.ScalarType.Float64);
+        for (int t = 0; t < 5; t++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var x = torch.randn(35, generator: g, dtype: torch.ScalarType.Float64);
+            inputs.add_(x);
+            using var c = ef.Compress(x, new CompressionContext(t, 5, layout));
+            sent.add_(ef.Decompress(c));
+        }
+        Assert.True((sent + ef.Memory!).allclose(inputs, rtol: 1e-9, atol: 1e-9));
+        // Biases go raw, so nothing of them is left in the memory.
+        Assert.True(ef.Memory!.narrow(0, 30, 5).abs().max().item<double>() < 1e-12);
     }
 }
