@@ -138,9 +138,39 @@ public sealed class RegressionPValues
     {
         _lo = (double[])lo.Clone();
         _hi = (double[])hi.Clone();
+        SnapNearlyEqualBreakpoints(_lo, _hi);
         Array.Sort(_lo);
         Array.Sort(_hi);
         PointPrediction = pointPrediction;
+    }
+
+    /// <summary>
+    /// The tie rule in y-space: endpoints within 1e-12 relative of each other are one breakpoint (the same root computed
+    /// along different paths), and every interval touching it is closed over the whole cluster, as the standard path
+    /// counts scores within the tolerance as equal there.
+    /// </summary>
+    private static void SnapNearlyEqualBreakpoints(double[] lo, double[] hi)
+    {
+        var values = lo.Concat(hi).Where(double.IsFinite).Order().ToArray();
+        if (values.Length == 0) return;
+        var clusterMin = new Dictionary<double, double>();
+        var clusterMax = new Dictionary<double, double>();
+        int start = 0;
+        for (int j = 1; j <= values.Length; j++)
+        {
+            if (j < values.Length && values[j] - values[j - 1] <= Ties.RelativeTolerance * Math.Max(1, Math.Abs(values[j]))) continue;
+            for (int t = start; t < j; t++)
+            {
+                clusterMin[values[t]] = values[start];
+                clusterMax[values[t]] = values[j - 1];
+            }
+            start = j;
+        }
+        for (int i = 0; i < lo.Length; i++)
+        {
+            if (double.IsFinite(lo[i])) lo[i] = clusterMin[lo[i]];
+            if (double.IsFinite(hi[i])) hi[i] = clusterMax[hi[i]];
+        }
     }
 
     /// <summary>The k-NN prediction of the test point (the centre of the constant intervals).</summary>
