@@ -71,8 +71,16 @@ public static class ConformalExperiment
         if (settings.Train < 2) throw new ArgumentException($"--train must be at least 2, got {settings.Train}");
         if (settings.Test < 1) throw new ArgumentException($"--test must be at least 1, got {settings.Test}");
         if (settings.Labels < 2) throw new ArgumentException($"--labels must be at least 2, got {settings.Labels}");
-        int dims = PcaFeatures.ParseSpec(settings.Features);
         using var bundle = DatasetLocator.Load(settings.Dataset, settings.DataPath, settings.Options.Seed, warn, TimeSpan.Zero);
+        return Prepare(settings, bundle);
+    }
+
+    /// <summary>As above, from an already loaded dataset (not disposed here).</summary>
+    public static (LabelledData Train, LabelledData Test, string Source) Prepare(ConformalExperimentSettings settings, DataBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(bundle);
+        int dims = PcaFeatures.ParseSpec(settings.Features);
         int labels = Math.Min(settings.Labels, bundle.Train.Classes);
         var trainIdx = Draw(bundle.Train, settings.Train, labels, settings.Options.Seed, "conformal-train");
         var testIdx = Draw(bundle.Test, settings.Test, labels, settings.Options.Seed, "conformal-test");

@@ -1,10 +1,14 @@
 using Actors.Learning.Conformal;
+using Actors.Learning.Data;
 
 namespace Actors.Learning.Tests.Conformal;
 
 /// <summary>Optimized == standard on real features: Fashion-MNIST (synthetic stand-in if not installed), 20-d PCA.</summary>
 public class FashionMnistFeaturesSpec
 {
+    // Loaded once for the class: reading the 60k IDX images dominates otherwise.
+    private static readonly Lazy<DataBundle> Bundle = new(() => DatasetLocator.Load("fashion-mnist", null, 1, _ => { }, TimeSpan.Zero));
+
     public static TheoryData<string, int> MeasuresAndSeeds()
     {
         var data = new TheoryData<string, int>();
@@ -24,7 +28,7 @@ public class FashionMnistFeaturesSpec
             Measure = measure, Train = measure == "bootstrap" ? 80 : 150, Test = 3, Features = "pca:20",
             Labels = measure is "lssvm" or "bootstrap" ? 2 : 10, Options = options,
         };
-        var (train, test, _) = ConformalExperiment.Prepare(settings, _ => { });
+        var (train, test, _) = ConformalExperiment.Prepare(settings, Bundle.Value);
         OptimizedEqualsStandardSpec.AssertSamePValues(measure, options, train, Enumerable.Range(0, test.Count).Select(i => test.Row(i).ToArray()));
     }
 
