@@ -108,7 +108,19 @@ public static class ConformalExperiment
     {
         ArgumentNullException.ThrowIfNull(settings);
         TorchSetup.Initialize();
-        var (train, test, source) = Prepare(settings, warn);
+        return Run(settings, Prepare(settings, warn));
+    }
+
+    /// <summary>As above, on an already loaded dataset (not disposed here).</summary>
+    public static ConformalReport Run(ConformalExperimentSettings settings, DataBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return Run(settings, Prepare(settings, bundle));
+    }
+
+    private static ConformalReport Run(ConformalExperimentSettings settings, (LabelledData Train, LabelledData Test, string Source) data)
+    {
+        var (train, test, source) = data;
         var optimized = ConformalPredictors.Optimized(settings.Measure, settings.Options);
         var sw = Stopwatch.StartNew();
         optimized.Fit(train);

@@ -46,6 +46,9 @@ public sealed class ConformalFilter : IAggregator
             var matrix = torch.cdist(stacked, stacked, 2.0, compute_mode.donot_use_mm_for_euclid_dist).to_type(torch.float64).contiguous();
             dist = matrix.data<double>().ToArray();
         }
+        // A non-finite update is infinitely far from everything: it gets the largest score instead of poisoning the others'.
+        for (int t = 0; t < dist.Length; t++)
+            if (double.IsNaN(dist[t])) dist[t] = double.PositiveInfinity;
         var scores = new double[n];
         var labels = new int[n];
         Span<double> buffer = stackalloc double[k];

@@ -30,6 +30,17 @@ public class ConformalFilterSpec
     }
 
     [Fact]
+    public void Conformal_filter_drops_a_non_finite_update_without_poisoning_the_others()
+    {
+        var all = Enumerable.Range(0, 8).Select(i => Update(i, 0)).ToList();
+        all.Add(torch.full(16, float.NaN));
+        var p = new ConformalFilter(new Mean(), eps: 0.2, k: 2).PValues(all);
+        Assert.Equal(1.0 / 9, p[8], 12);
+        Assert.All(p.Take(8), v => Assert.True(v >= 0.2));
+        foreach (var t in all) t.Dispose();
+    }
+
+    [Fact]
     public void Conformal_filter_passes_tiny_rounds_through_and_validates_settings()
     {
         using var a = Update(1, 0);

@@ -39,7 +39,7 @@ public class FashionMnistFeaturesSpec
         {
             Measure = "knn", Train = 200, Test = 20, Features = "pca:10", RunStandard = true, StandardTest = 2,
             Options = new ConformalOptions { K = 5 },
-        }, _ => { });
+        }, Bundle.Value);
         Assert.Equal(0.0, report.MaxPValueDifference);
         Assert.InRange(report.Coverage10, 0.5, 1.0);
         Assert.True(report.SpeedUp > 1);
