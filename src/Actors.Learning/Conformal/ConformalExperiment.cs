@@ -28,7 +28,7 @@ public sealed record ConformalExperimentSettings
 public sealed record ConformalReport(
     string Measure, int Train, int Test, int Dimension, int Labels, string DataSource,
     double FitSeconds, double OptimizedMsPerPoint,
-    double MeanTrueLabelPValue, double Coverage10, double Coverage05, double SetSize10, double SetSize05,
+    double MeanTrueLabelPValue, double MeanCredibility, double MeanConfidence, double Coverage10, double Coverage05, double SetSize10, double SetSize05,
     int StandardTest, double? StandardMsPerPoint, double? MaxPValueDifference)
 {
     public double? SpeedUp => StandardMsPerPoint / OptimizedMsPerPoint;
@@ -37,7 +37,8 @@ public sealed record ConformalReport(
     {
         var c = CultureInfo.InvariantCulture;
         yield return string.Format(c, "data: {0}, {1} train / {2} test, {3} features, {4} labels; measure {5}", DataSource, Train, Test, Dimension, Labels, Measure);
-        yield return string.Format(c, "p-value of the true label: mean {0:F3}", MeanTrueLabelPValue);
+        yield return string.Format(c, "p-values: true label mean {0:F3}; credibility (largest p) mean {1:F3}; confidence (1 - second largest p) mean {2:F3}",
+            MeanTrueLabelPValue, MeanCredibility, MeanConfidence);
         yield return string.Format(c, "eps = 0.10: coverage {0:F3}, average set size {1:F2}", Coverage10, SetSize10);
         yield return string.Format(c, "eps = 0.05: coverage {0:F3}, average set size {1:F2}", Coverage05, SetSize05);
         yield return string.Format(c, "optimized: fit {0:F2} s, {1:F3} ms per test point", FitSeconds, OptimizedMsPerPoint);
@@ -129,11 +130,14 @@ public static class ConformalExperiment
         var p = PValues(optimized, test, test.Count);
         double optMs = sw.Elapsed.TotalMilliseconds / test.Count;
 
-        double meanTrue = 0, cov10 = 0, cov05 = 0, size10 = 0, size05 = 0;
+        double meanTrue = 0, credibility = 0, confidence = 0, cov10 = 0, cov05 = 0, size10 = 0, size05 = 0;
         for (int i = 0; i < test.Count; i++)
         {
             var pi = p[i];
             meanTrue += pi[test.Labels[i]];
+            var sorted = pi.OrderDescending().ToArray();
+            credibility += sorted[0];
+            confidence += 1 - (sorted.Length > 1 ? sorted[1] : 0);
             cov10 += pi[test.Labels[i]] > 0.10 ? 1 : 0;
             cov05 += pi[test.Labels[i]] > 0.05 ? 1 : 0;
             size10 += pi.Count(v => v > 0.10);
@@ -158,6 +162,6 @@ public static class ConformalExperiment
             maxDiff = diff;
         }
         return new ConformalReport(settings.Measure, train.Count, m, train.Dimension, train.Classes, source, fitSeconds, optMs,
-            meanTrue / m, cov10 / m, cov05 / m, size10 / m, size05 / m, stdTest, stdMs, maxDiff);
+            meanTrue / m, credibility / m, confidence / m, cov10 / m, cov05 / m, size10 / m, size05 / m, stdTest, stdMs, maxDiff);
     }
 }
