@@ -1,0 +1,27 @@
+using Actors.Cli.Commands;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Actors.Cli;
+
+/// <summary>The `actors` command: verbs and their help. Exit codes are in <see cref="ErrorHandling"/>.</summary>
+public static class CliApp
+{
+    public static int Run(string[] args)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive) AnsiConsole.Profile.Width = 200; // no wrapping in logs
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("actors");
+            config.PropagateExceptions();
+            config.UseStrictParsing();
+            config.AddCommand<RunCommand>("run")
+                .WithDescription("Run one experiment (default: cluster-config/experiments/default.hocon) and write its run directory.")
+                .WithExample("run")
+                .WithExample("run", "cluster-config/experiments/default.hocon", "--set", "aggregator.type=mean", "--set", "experiment.steps=100")
+                .WithExample("run", "my.hocon", "--out", "runs/my-run");
+        });
+        return ErrorHandling.Run(() => app.Run(args));
+    }
+}

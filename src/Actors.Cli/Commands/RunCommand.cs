@@ -1,0 +1,100 @@
+using System.ComponentModel;
+using System.Globalization;
+using Actors.Runtime.Experiments;
+using Actors.Runtime.Output;
+using Actors.Runtime.Running;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Actors.Cli.Commands;
+
+public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "[EXPERIMENT]")]
+        [Description("Experiment file (HOCON). Default: cluster-config/experiments/default.hocon.")]
+        public string? File { get; init; }
+
+        [CommandOption("-s|--set <KEY=VALUE>")]
+        [Description("Override one experiment key, e.g. --set aggregator.type=cclip (repeatable; later wins).")]
+        public string[] Set { get; init; } = [];
+
+        [CommandOption("-o|--out <DIR>")]
+        [Description("The run directory to write (default: runs/<timestamp>-<name>/).")]
+        public string? Out { get; init; }
+
+        [CommandOption("-q|--quiet")]
+        [Description("No live progress; print only the final line.")]
+        public bool Quiet { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellation)
+    {
+        var file = settings.File ?? DefaultExperiment.Find()
+            ?? throw new ExperimentConfigException("no experiment file given and cluster-config/experiments/default.hocon not found (run from the repository root or pass a file)");
+        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(file, settings.Set));
+        var outDir = settings.Out ?? RunDirectory.DefaultPath(spec.Name, DateTime.Now);
+        var progress = new RunProgress(spec.Steps);
+        AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Type} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {spec.Timing.Mode} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir}");
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        var run = Task.Run(() => ExperimentRunner.Run(spec, outDir, progress, ErrorHandling.Warn, cts.Token), cts.Token);
+        if (!settings.Quiet) await ShowProgress(run, progress).ConfigureAwait(false);
+        var result = await run.ConfigureAwait(false);
+
+        var s = result.Summary;
+        AnsiConsole.MarkupLineInterpolated(
+            $"[green]done[/]: test accuracy {Fmt(s["final_test_accuracy"], "P2")}, loss {Fmt(s["final_test_loss"], "0.0000")}, {s["steps"]} steps in {Fmt(s["wall_time_s"], "0.0")} s wall ({Fmt(s["virtual_time_s"], "0.00")} s virtual) -> {result.Directory}");
+        return 0;
+    }
+
+    private static string Fmt(System.Text.Json.Nodes.JsonNode? n, string format) =>
+        n is null ? "?" : double.Parse(n.ToJsonString(), CultureInfo.InvariantCulture).ToString(format, CultureInfo.InvariantCulture);
+
+    /// <summary>A live bar with step, loss, accuracy and ETA; plain lines when the output is not a terminal.</summary>
+    private static async Task ShowProgress(Task run, RunProgress progress)
+    {
+        if (AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            await AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask("training", maxValue: progress.TotalSteps);
+                    while (!run.IsCompleted)
+                    {
+                        task.Value = progress.Step;
+                        task.Description = Describe(progress);
+                        await Task.WhenAny(run, Task.Delay(200)).ConfigureAwait(false);
+                    }
+                    task.Value = progress.Step;
+                    task.Description = Describe(progress);
+                }).ConfigureAwait(false);
+            return;
+        }
+        var started = DateTime.UtcNow;
+        var last = DateTime.MinValue;
+        while (!run.IsCompleted)
+        {
+            await Task.WhenAny(run, Task.Delay(500)).ConfigureAwait(false);
+            if (DateTime.UtcNow - last < TimeSpan.FromSeconds(5) || run.IsCompleted) continue;
+            last = DateTime.UtcNow;
+            var step = progress.Step;
+            var elapsed = DateTime.UtcNow - started;
+            var eta = step > 0 ? TimeSpan.FromSeconds(elapsed.TotalSeconds * (progress.TotalSteps - step) / step) : TimeSpan.Zero;
+            Console.WriteLine($"{Describe(progress)}  elapsed {elapsed:mm\\:ss}  eta {eta:mm\\:ss}");
+        }
+    }
+
+    private static string Describe(RunProgress p) =>
+        double.IsNaN(p.LastAccuracy)
+            ? $"step {p.Step}/{p.TotalSteps}"
+            : string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.TotalSteps}  loss {p.LastLoss:0.000}  acc {p.LastAccuracy:P1}");
+}

@@ -1,0 +1,1 @@
+return Actors.Cli.CliApp.Run(args);

@@ -1,0 +1,131 @@
+using System.Globalization;
+using Akka.Configuration;
+using Akka.Configuration.Hocon;
+
+namespace Actors.Runtime.Experiments;
+
+/// <summary>Bad experiment input: the message names the key, the bad value and what is valid. Exit code 2.</summary>
+public sealed class ExperimentConfigException(string message) : Exception(message);
+
+/// <summary>
+/// Loads an experiment: the file (HOCON), then <c>--set key=value</c> overrides, over the reference defaults.
+/// Rejects keys the reference does not know, so a typo never silently falls back to a default.
+/// </summary>
+public static class ExperimentConfig
+{
+    private static readonly Lazy<Config> ReferenceConfig = new(() =>
+    {
+        using var s = typeof(ExperimentConfig).Assembly.GetManifestResourceStream("Actors.Runtime.reference.hocon")
+                      ?? throw new InvalidOperationException("reference.hocon resource missing");
+        using var r = new StreamReader(s);
+        return ConfigurationFactory.ParseString(r.ReadToEnd());
+    });
+
+    public static Config Reference => ReferenceConfig.Value;
+
+    /// <summary>The merged configuration (file and overrides over defaults).</summary>
+    public static Config Load(string? file, IEnumerable<string> overrides)
+    {
+        Config user = Config.Empty;
+        if (file is not null)
+        {
+            if (!File.Exists(file)) throw new ExperimentConfigException($"experiment file not found: {file}");
+            try
+            {
+                var text = File.ReadAllText(file);
+                CheckBalanced(text, file);
+                user = ConfigurationFactory.ParseString(text);
+            }
+            catch (Exception e) when (e is not ExperimentConfigException)
+            {
+                throw new ExperimentConfigException($"{file}: not valid HOCON ({FirstLine(e.Message)})");
+            }
+        }
+        foreach (var o in overrides)
+        {
+            user = ParseOverride(o).WithFallback(user);
+        }
+        CheckKnownKeys(user);
+        return user.WithFallback(Reference);
+    }
+
+    public static Config ParseOverride(string setting)
+    {
+        int eq = setting.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0) throw new ExperimentConfigException($"--set expects key=value, got '{setting}'");
+        var key = setting[..eq].Trim();
+        var value = setting[(eq + 1)..].Trim();
+        try
+        {
+            // Quote plain words so values like 'fashion-mnist' or paths stay strings; keep numbers, lists and objects as HOCON.
+            bool raw = value.Length > 0 && (value[0] is '[' or '{' or '"' || double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+                                            || value is "true" or "false" or "on" or "off");
+            return ConfigurationFactory.ParseString($"{key} = {(raw ? value : Quote(value))}");
+        }
+        catch (Exception e)
+        {
+            throw new ExperimentConfigException($"--set {setting}: {FirstLine(e.Message)}");
+        }
+    }
+
+    /// <summary>Akka's HOCON parser accepts an unclosed object; a truncated file must be an error, not silent defaults.</summary>
+    private static void CheckBalanced(string text, string file)
+    {
+        var stack = new Stack<char>();
+        int line = 1;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c == '\n') line++;
+            else if (c == '#' || (c == '/' && i + 1 < text.Length && text[i + 1] == '/'))
+            {
+                while (i + 1 < text.Length && text[i + 1] != '\n') i++;
+            }
+            else if (c == '"')
+            {
+                for (i++; i < text.Length && text[i] != '"'; i++)
+                {
+                    if (text[i] == '\\') i++;
+                    else if (text[i] == '\n') throw new ExperimentConfigException($"{file}:{line}: unterminated string");
+                }
+            }
+            else if (c is '{' or '[') stack.Push(c);
+            else if (c is '}' or ']')
+            {
+                if (stack.Count == 0 || stack.Pop() != (c == '}' ? '{' : '['))
+                    throw new ExperimentConfigException($"{file}:{line}: not valid HOCON (unbalanced '{c}')");
+            }
+        }
+        if (stack.Count > 0) throw new ExperimentConfigException($"{file}: not valid HOCON (unclosed '{stack.Peek()}' at end of file)");
+    }
+
+    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    private static string FirstLine(string s) => s.Split('\n')[0].Trim();
+
+    /// <summary>Every leaf key of the user config must exist in the reference (sweep blocks are allowed and handled elsewhere).</summary>
+    public static void CheckKnownKeys(Config user)
+    {
+        if (user.IsEmpty) return;
+        var root = user.Root.GetObject();
+        Walk(root, "");
+    }
+
+    private static void Walk(HoconObject obj, string prefix)
+    {
+        foreach (var (key, value) in obj.Items)
+        {
+            var path = prefix.Length == 0 ? key : prefix + "." + key;
+            if (prefix.Length == 0 && key == "sweep") continue;
+            if (!Reference.HasPath(path))
+            {
+                var parent = prefix.Length == 0 ? null : Reference.GetConfig(prefix);
+                var valid = parent is null || parent.IsEmpty
+                    ? Reference.Root.GetObject().Items.Keys
+                    : parent.Root.GetObject().Items.Keys;
+                throw new ExperimentConfigException($"unknown key '{path}' (valid keys{(prefix.Length == 0 ? "" : $" under '{prefix}'")}: {string.Join(", ", valid)})");
+            }
+            if (value.IsObject()) Walk(value.GetObject(), path);
+        }
+    }
+}

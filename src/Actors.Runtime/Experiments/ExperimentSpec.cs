@@ -1,0 +1,166 @@
+using System.Globalization;
+using Akka.Configuration;
+
+namespace Actors.Runtime.Experiments;
+
+public sealed record DataSpec(string Dataset, string? Path, string Partition, double DirichletAlpha, int BatchSize,
+    Learning.Data.SyntheticSpec Synthetic);
+
+public sealed record ModelSpec(string Type, double L2, string DType);
+
+public sealed record WorkersSpec(int Honest, int Byzantine)
+{
+    public int Total => Honest + Byzantine;
+}
+
+public sealed record OptimizerSpec(double Lr, double Momentum, Learning.Optim.MomentumForm MomentumForm);
+
+public sealed record AggregatorSpec(string Type, int BucketSize, double Tau, int Iterations, int Trim, int M, Config Raw);
+
+public sealed record AttackSpec(string Type, bool Omniscient, double Eps, double Z, double Sigma, int Lag, int Rate, Config Raw);
+
+public sealed record CompressionSpec(string Type, double Ratio, int Rank, int Levels, string Scaling, bool ErrorFeedback, bool CompressBroadcast, Config Raw);
+
+public sealed record StragglerSpec(double Fraction, double Slowdown, bool Redraw);
+
+public sealed record TimingSpec(string Mode, double DeadlineMs, int Quorum, string LateUpdates, int BufferSize, int MaxStaleness,
+    bool StalenessWeighting, double ComputeMs, double ComputeJitter, StragglerSpec Stragglers, double LatencyMs,
+    string LatencyDistribution, double LatencySpreadMs, double BandwidthMbps);
+
+/// <summary>A fully resolved, validated experiment. Parsing from HOCON is the only way to build one from user input.</summary>
+public sealed record ExperimentSpec(
+    string Name, long Seed, int Steps, int EvalEvery, string Kind, string Mode,
+    DataSpec Data, ModelSpec Model, WorkersSpec Workers, OptimizerSpec Optimizer, AggregatorSpec Aggregator,
+    AttackSpec Attack, CompressionSpec Compression, TimingSpec Timing, Config Config)
+{
+    public static readonly string[] Kinds = ["parameter-server", "gossip"];
+    public static readonly string[] Modes = ["simulation", "realtime"];
+    public static readonly string[] Datasets = ["fashion-mnist", "mnist", "synthetic"];
+    public static readonly string[] Partitions = ["iid", "shards", "dirichlet"];
+    public static readonly string[] ModelTypes = ["logreg", "mlp", "cnn"];
+    public static readonly string[] DTypes = ["float32", "float64"];
+    public static readonly string[] TimingModes = ["sync", "deadline", "async", "buffered"];
+    public static readonly string[] LatencyDistributions = ["constant", "uniform", "lognormal"];
+
+    public bool IsSimulation => Mode == "simulation";
+
+    public static ExperimentSpec Parse(Config c)
+    {
+        var p = new Reader(c);
+        var honest = p.Int("workers.honest", min: 1);
+        var byzantine = p.Int("workers.byzantine", min: 0);
+        var spec = new ExperimentSpec(
+            Name: p.String("experiment.name"),
+            Seed: p.Long("experiment.seed"),
+            Steps: p.Int("experiment.steps", min: 1),
+            EvalEvery: p.Int("experiment.eval-every", min: 1),
+            Kind: p.Choice("experiment.kind", Kinds),
+            Mode: p.Choice("experiment.mode", Modes),
+            Data: new DataSpec(
+                p.Choice("data.dataset", Datasets),
+                p.String("data.path") is { Length: > 0 } path ? path : null,
+                p.Choice("data.partition", Partitions),
+                p.Double("data.dirichlet-alpha", min: 1e-9),
+                p.Int("data.batch-size", min: 0),
+                new Learning.Data.SyntheticSpec(
+                    p.Int("data.synthetic.train", min: 1), p.Int("data.synthetic.test", min: 1), p.Int("data.synthetic.features", min: 1),
+                    p.Int("data.synthetic.classes", min: 2), p.Double("data.synthetic.separation", min: 0), p.Double("data.synthetic.noise", min: 0))),
+            Model: new ModelSpec(p.Choice("model.type", ModelTypes), p.Double("model.l2", min: 0), p.Choice("model.dtype", DTypes)),
+            Workers: new WorkersSpec(honest, byzantine),
+            Optimizer: new OptimizerSpec(p.Double("optimizer.lr", min: 0), p.Double("optimizer.momentum", min: 0, max: 0.999999),
+                p.Choice("optimizer.momentum-form", ["heavy-ball", "ema"]) == "ema" ? Learning.Optim.MomentumForm.Ema : Learning.Optim.MomentumForm.HeavyBall),
+            Aggregator: new AggregatorSpec(p.String("aggregator.type"), p.Int("aggregator.bucket-size", min: 0), p.Double("aggregator.tau", min: 0),
+                p.Int("aggregator.iterations", min: 1), p.Int("aggregator.trim", min: -1), p.Int("aggregator.m", min: 1), c.GetConfig("aggregator")),
+            Attack: new AttackSpec(p.String("attack.type"), p.Bool("attack.omniscient"), p.Double("attack.eps"), p.Double("attack.z"),
+                p.Double("attack.sigma", min: 0), p.Int("attack.lag", min: 1), p.Int("attack.rate", min: 1), c.GetConfig("attack")),
+            Compression: new CompressionSpec(p.String("compression.type"), p.Double("compression.ratio", min: 1e-9, max: 1), p.Int("compression.rank", min: 1),
+                p.Int("compression.levels", min: 1), p.Choice("compression.scaling", ["unbiased", "contractive"]), p.Bool("compression.error-feedback"),
+                p.Bool("compression.compress-broadcast"), c.GetConfig("compression")),
+            Timing: new TimingSpec(
+                p.Choice("timing.mode", TimingModes), p.Double("timing.deadline-ms", min: 0), p.Int("timing.quorum", min: 0),
+                p.Choice("timing.late-updates", ["drop", "carry"]), p.Int("timing.buffer-size", min: 1), p.Int("timing.max-staleness", min: -1),
+                p.Choice("timing.staleness-weighting", ["off", "inverse"]) == "inverse",
+                p.Double("timing.compute-ms", min: 0), p.Double("timing.compute-jitter", min: 0),
+                new StragglerSpec(p.Double("timing.stragglers.fraction", min: 0, max: 1), p.Double("timing.stragglers.slowdown", min: 1), p.Bool("timing.stragglers.redraw")),
+                p.Double("timing.latency-ms", min: 0), p.Choice("timing.latency-distribution", LatencyDistributions),
+                p.Double("timing.latency-spread-ms", min: 0), p.Double("timing.bandwidth-mbps", min: 0)),
+            Config: c);
+        spec.Validate();
+        return spec;
+    }
+
+    private void Validate()
+    {
+        if (Workers.Byzantine > 0 && Attack.Type == "none")
+            throw new ExperimentConfigException($"workers.byzantine = {Workers.Byzantine} needs an attack: set attack.type (e.g. bitflip, alie, ipm)");
+        if (Workers.Byzantine >= Workers.Total)
+            throw new ExperimentConfigException($"workers.byzantine = {Workers.Byzantine} must be smaller than the total number of workers ({Workers.Total})");
+        if (Timing.Mode == "deadline" && Timing.Quorum > Workers.Total)
+            throw new ExperimentConfigException($"timing.quorum = {Timing.Quorum} is more than the {Workers.Total} workers");
+        if (Timing.Mode == "buffered" && Timing.BufferSize > Workers.Total)
+            throw new ExperimentConfigException($"timing.buffer-size = {Timing.BufferSize} is more than the {Workers.Total} workers: a buffer could never fill");
+        if (Model.Type == "cnn" && Data.Dataset == "synthetic" && Data.Synthetic.Features != 784)
+            throw new ExperimentConfigException("model.type = cnn needs 28x28 inputs: keep data.synthetic.features = 784");
+    }
+
+    /// <summary>Typed reads with messages that name the key, the bad value and what is valid.</summary>
+    private sealed class Reader(Config c)
+    {
+        private string Raw(string key) => c.GetString(key) ?? throw new ExperimentConfigException($"missing key '{key}'");
+
+        public string String(string key) => Raw(key);
+
+        public string Choice(string key, string[] valid)
+        {
+            var v = Raw(key);
+            if (!valid.Contains(v)) throw new ExperimentConfigException($"{key} = '{v}' is not valid (valid: {string.Join(", ", valid)})");
+            return v;
+        }
+
+        public bool Bool(string key)
+        {
+            var v = Raw(key).ToLowerInvariant();
+            return v switch
+            {
+                "on" or "true" or "yes" => true,
+                "off" or "false" or "no" => false,
+                _ => throw new ExperimentConfigException($"{key} = '{v}' is not valid (valid: on, off)"),
+            };
+        }
+
+        public long Long(string key)
+        {
+            var v = Raw(key);
+            if (!long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x))
+                throw new ExperimentConfigException($"{key} = '{v}' is not an integer");
+            return x;
+        }
+
+        public int Int(string key, int min = int.MinValue, int max = int.MaxValue)
+        {
+            var v = Raw(key);
+            if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x))
+                throw new ExperimentConfigException($"{key} = '{v}' is not an integer");
+            if (x < min || x > max) throw new ExperimentConfigException($"{key} = {x} is out of range ({Range(min, max)})");
+            return x;
+        }
+
+        public double Double(string key, double min = double.NegativeInfinity, double max = double.PositiveInfinity)
+        {
+            var v = Raw(key);
+            if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) || !double.IsFinite(x))
+                throw new ExperimentConfigException($"{key} = '{v}' is not a finite number");
+            if (x < min || x > max) throw new ExperimentConfigException($"{key} = {v} is out of range ({Range(min, max)})");
+            return x;
+        }
+
+        private static string Range(double min, double max) =>
+            (double.IsNegativeInfinity(min) || min == int.MinValue, double.IsPositiveInfinity(max) || max == int.MaxValue) switch
+            {
+                (true, true) => "any",
+                (false, true) => $">= {min.ToString(CultureInfo.InvariantCulture)}",
+                (true, false) => $"<= {max.ToString(CultureInfo.InvariantCulture)}",
+                _ => $"{min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}",
+            };
+    }
+}

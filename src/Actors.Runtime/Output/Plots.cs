@@ -1,0 +1,49 @@
+using ScottPlot;
+
+namespace Actors.Runtime.Output;
+
+/// <summary>PNG plots of a run (ScottPlot).</summary>
+public static class Plots
+{
+    /// <summary>Test accuracy (and loss on a second axis) against step.</summary>
+    public static void Accuracy(string path, string title, IReadOnlyList<(double Step, double Accuracy, double Loss)> points)
+    {
+        var plot = new Plot();
+        var xs = points.Select(p => p.Step).ToArray();
+        var acc = plot.Add.Scatter(xs, points.Select(p => p.Accuracy * 100).ToArray());
+        acc.LegendText = "test accuracy (%)";
+        acc.LineWidth = 2;
+        var loss = plot.Add.Scatter(xs, points.Select(p => p.Loss).ToArray());
+        loss.LegendText = "test loss";
+        loss.Axes.YAxis = plot.Axes.Right;
+        plot.Axes.Right.Label.Text = "test loss";
+        plot.Title(title);
+        plot.XLabel("step");
+        plot.YLabel("test accuracy (%)");
+        plot.ShowLegend(Alignment.MiddleRight);
+        plot.SavePng(path, 800, 500);
+    }
+
+    /// <summary>Log-scale line plot of several named series against step.</summary>
+    public static void LogLines(string path, string title, string yLabel, IReadOnlyDictionary<string, IReadOnlyList<(double X, double Y)>> series)
+    {
+        var plot = new Plot();
+        foreach (var (name, pts) in series)
+        {
+            var valid = pts.Where(p => p.Y > 0 && double.IsFinite(p.Y)).ToArray();
+            if (valid.Length == 0) continue;
+            var s = plot.Add.Scatter(valid.Select(p => p.X).ToArray(), valid.Select(p => Math.Log10(p.Y)).ToArray());
+            s.LegendText = name;
+            s.MarkerSize = 0;
+        }
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            LabelFormatter = y => $"1e{y:0}",
+        };
+        plot.Title(title);
+        plot.XLabel("step");
+        plot.YLabel(yLabel + " (log10)");
+        plot.ShowLegend();
+        plot.SavePng(path, 800, 500);
+    }
+}

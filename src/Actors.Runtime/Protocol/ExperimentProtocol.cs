@@ -1,0 +1,29 @@
+namespace Actors.Runtime.Protocol;
+
+/// <summary>Messages between the coordinator, the aggregator and the evaluator.</summary>
+public static class ExperimentProtocol
+{
+    /// <summary>Counters at a point of the run (everything in metrics.csv except the test figures).</summary>
+    public sealed record RunCounters(long Step, long UpdatesApplied, double VirtualTimeS, long MessagesSent, long BytesSent,
+        long BytesUplink, long BytesUplinkUncompressed);
+
+    /// <summary>Evaluate this model snapshot off the training path.</summary>
+    public sealed record EvaluateSnapshot(RunCounters Counters, TensorPayload Model, bool Final);
+
+    public sealed record EvaluationResult(RunCounters Counters, double TestLoss, double TestAccuracy, bool Final);
+
+    /// <summary>The aggregator reached experiment.steps; stats are final.</summary>
+    public sealed record TrainingFinished(TrainingStats Stats);
+
+    /// <summary>Something went wrong that ends the run.</summary>
+    public sealed record RunFailed(string Reason);
+}
+
+/// <summary>What the aggregator knows at the end of a run.</summary>
+public sealed record TrainingStats(
+    long Steps, long UpdatesApplied, double VirtualTimeS,
+    IReadOnlyDictionary<string, long> UpdatesDropped,
+    double StalenessMean, long StalenessMax, IReadOnlyDictionary<long, long> StalenessHistogram,
+    IReadOnlyList<WorkerCounts> PerWorker);
+
+public sealed record WorkerCounts(int WorkerId, long Accepted, long Dropped);

@@ -1,0 +1,29 @@
+namespace Actors.Runtime.Protocol;
+
+/// <summary>Messages between the aggregator (parameter server), workers and Byzantine workers.</summary>
+public static class ParameterServerProtocol
+{
+    /// <summary>The server model at a version, sent to workers.</summary>
+    public sealed record ModelBroadcast(long Version, TensorPayload Model);
+
+    /// <summary>A worker's update computed on model <paramref name="Version"/>. <paramref name="UncompressedBytes"/> is what it would cost uncompressed.</summary>
+    public sealed record WorkerUpdate(int WorkerId, long Version, TensorPayload Update, long UncompressedBytes);
+
+    /// <summary>A worker's modelled compute time has elapsed: the computed update may now be sent.</summary>
+    public sealed record ComputeDone(long Version);
+
+    /// <summary>The aggregator's round deadline (deadline mode) for the round that started at <paramref name="Version"/>.</summary>
+    public sealed record RoundDeadline(long Version);
+
+    /// <summary>
+    /// The omniscient attacker's explicit tap: a copy of an honest update as it is sent. Not a learning message
+    /// (not counted in bytes_sent).
+    /// </summary>
+    public sealed record HonestTap(int WorkerId, long Version, TensorPayload Update);
+
+    /// <summary>Wires an actor to its peers once all are created.</summary>
+    public sealed record Wire(Akka.Actor.IActorRef Aggregator, IReadOnlyList<Akka.Actor.IActorRef> Workers, IReadOnlyList<Akka.Actor.IActorRef> Byzantine);
+
+    /// <summary>Starts training: the aggregator broadcasts version 0.</summary>
+    public sealed record StartTraining;
+}

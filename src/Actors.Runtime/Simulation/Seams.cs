@@ -1,0 +1,58 @@
+using Akka.Actor;
+
+namespace Actors.Runtime.Simulation;
+
+/// <summary>
+/// Time as the actors see it. Modelled compute goes through <see cref="After"/>; in simulation the clock is virtual
+/// and deterministic, in realtime it is the wall clock.
+/// </summary>
+public interface IClock
+{
+    TimeSpan Now { get; }
+
+    /// <summary>Delivers <paramref name="message"/> to <paramref name="target"/> after <paramref name="delay"/>, as sent by <paramref name="sender"/>.</summary>
+    void After(TimeSpan delay, IActorRef target, object message, IActorRef sender);
+}
+
+/// <summary>Who a message is from and to, for the network model and the byte accounting.</summary>
+public enum LinkKind
+{
+    /// <summary>Worker to aggregator (or peer to peer): counted in bytes_uplink.</summary>
+    Uplink,
+    /// <summary>Aggregator to workers.</summary>
+    Downlink,
+}
+
+/// <summary>The one seam every learning message goes through: latency, bandwidth and byte accounting live behind it.</summary>
+public interface INetwork
+{
+    /// <param name="from">Participant id of the sender (workers 0..n-1, the aggregator -1).</param>
+    /// <param name="to">Participant id of the receiver.</param>
+    /// <param name="bytes">Exact serialized size of the message's payload.</param>
+    /// <param name="uncompressedBytes">What the same message would cost uncompressed (for bytes_uplink_uncompressed).</param>
+    void Send(int from, int to, IActorRef target, object message, IActorRef sender, long bytes, long uncompressedBytes, LinkKind kind);
+
+    NetworkStats Stats { get; }
+}
+
+/// <summary>Learning-message counters (thread-safe).</summary>
+public sealed class NetworkStats
+{
+    private long _messages, _bytes, _uplink, _uplinkUncompressed;
+
+    public long MessagesSent => Interlocked.Read(ref _messages);
+    public long BytesSent => Interlocked.Read(ref _bytes);
+    public long BytesUplink => Interlocked.Read(ref _uplink);
+    public long BytesUplinkUncompressed => Interlocked.Read(ref _uplinkUncompressed);
+
+    public void Record(long bytes, long uncompressed, LinkKind kind)
+    {
+        Interlocked.Increment(ref _messages);
+        Interlocked.Add(ref _bytes, bytes);
+        if (kind == LinkKind.Uplink)
+        {
+            Interlocked.Add(ref _uplink, bytes);
+            Interlocked.Add(ref _uplinkUncompressed, uncompressed);
+        }
+    }
+}
