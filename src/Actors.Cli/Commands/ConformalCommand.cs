@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Globalization;
 using Actors.Learning.Conformal;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -87,7 +86,7 @@ public sealed class ConformalCommand : Command<ConformalCommand.Settings>
         [DefaultValue(1L)]
         public long Seed { get; init; } = 1;
 
-        /// <summary>The first problem with the options, or null (checked in Execute so bad input exits with 2).</summary>
+        /// <summary>The first problem with the options, or null.</summary>
         public string? Problem()
         {
             if (!ConformalPredictors.Measures.Contains(Ncm))
@@ -113,29 +112,13 @@ public sealed class ConformalCommand : Command<ConformalCommand.Settings>
         };
     }
 
+    /// <summary>Bad options throw <see cref="ArgumentException"/>; <see cref="ErrorHandling"/> turns that into exit code 2.</summary>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (settings.Problem() is { } problem)
-        {
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(problem)}");
-            return 2;
-        }
-        try
-        {
-            var report = ConformalExperiment.Run(settings.ToExperiment(), w => AnsiConsole.MarkupLine($"[yellow]warning:[/] {Markup.Escape(w)}"));
-            foreach (var line in report.Lines()) AnsiConsole.WriteLine(line);
-            return 0;
-        }
-        catch (ArgumentException e)
-        {
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return 2;
-        }
-        catch (Exception e) when (e is InvalidOperationException or IOException)
-        {
-            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[red]failed:[/] {Markup.Escape(e.Message)}"));
-            return 1;
-        }
+        if (settings.Problem() is { } problem) throw new ArgumentException(problem);
+        var report = ConformalExperiment.Run(settings.ToExperiment(), ErrorHandling.Warn);
+        foreach (var line in report.Lines()) AnsiConsole.WriteLine(line);
+        return ErrorHandling.Ok;
     }
 }
