@@ -53,7 +53,27 @@ public sealed record BulkTransportSettings(
         }
         """;
 
+    /// <summary>Binds the side channel's Akka messages to <see cref="BulkTransportSerializer"/> (also in cluster-config/akka.hocon).</summary>
+    /// Also starts the extension with the system, so other nodes can resolve this node's endpoint
+    /// before any local code touched <see cref="BulkTransport"/> (akka.extensions is a list: keep this entry).
+    public const string SerializationHocon = """
+        akka.extensions = ["Actors.Runtime.Transport.BulkTransportProvider, Actors.Runtime"]
+        akka.actor {
+          serializers.actors-bulk = "Actors.Runtime.Transport.BulkTransportSerializer, Actors.Runtime"
+          serialization-bindings {
+            "Actors.Runtime.Transport.IBulkTransportMessage, Actors.Runtime" = actors-bulk
+          }
+          serialization-identifiers {
+            "Actors.Runtime.Transport.BulkTransportSerializer, Actors.Runtime" = 7401
+          }
+        }
+        """;
+
+    /// <summary><c>actors.transport</c> defaults only.</summary>
     public static Config DefaultConfig { get; } = ConfigurationFactory.ParseString(DefaultHocon);
+
+    /// <summary>Defaults plus the serializer binding: a fallback for systems not built from cluster-config/.</summary>
+    public static Config AkkaConfig { get; } = ConfigurationFactory.ParseString(SerializationHocon).WithFallback(DefaultConfig);
 
     public static BulkTransportSettings Default { get; } = FromConfig(DefaultConfig);
 
@@ -61,7 +81,8 @@ public sealed record BulkTransportSettings(
     public static BulkTransportSettings FromConfig(Config config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var c = config.WithFallback(DefaultConfig).GetConfig("actors.transport");
+        // A fresh fallback: Akka refuses a config that already sits in the chain as its own fallback.
+        var c = config.WithFallback(ConfigurationFactory.ParseString(DefaultHocon)).GetConfig("actors.transport");
         var settings = new BulkTransportSettings(
             Host: c.GetString("host", "127.0.0.1"),
             PublicHostname: c.GetString("public-hostname", ""),
