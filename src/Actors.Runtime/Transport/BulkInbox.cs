@@ -67,7 +67,7 @@ internal sealed class BulkInbox
     }
 
     /// <summary>The payload arrived in full: hand it to a waiting claim, or keep it for one.</summary>
-    public void Complete(Guid id, byte[] bytes, DateTime now)
+    public void Complete(Guid id, BulkPayload bytes, DateTime now)
     {
         PendingClaim? claim;
         lock (_gate)
@@ -75,7 +75,7 @@ internal sealed class BulkInbox
             _inFlight.Remove(id);
             if (_claims.Remove(id, out claim))
             {
-                _bufferedBytes -= bytes.LongLength;
+                _bufferedBytes -= bytes.Length;
             }
             else
             {
@@ -86,29 +86,32 @@ internal sealed class BulkInbox
         if (claim is not null)
         {
             _counters.Claimed();
-            claim.Completion.TrySetResult(bytes);
+            if (!claim.Completion.TrySetResult(bytes))
+            {
+                bytes.Dispose();
+            }
         }
     }
 
     /// <summary>Claims the bytes of a transfer, now if they arrived, else when they do (or fails at the deadline).</summary>
-    public Task<ReadOnlyMemory<byte>> Claim(Guid id, DateTime deadline)
+    public Task<BulkPayload> Claim(Guid id, DateTime deadline)
     {
         lock (_gate)
         {
             if (_arrived.Remove(id, out var arrival))
             {
-                _bufferedBytes -= arrival.Bytes.LongLength;
+                _bufferedBytes -= arrival.Bytes.Length;
                 _counters.Claimed();
-                return Task.FromResult<ReadOnlyMemory<byte>>(arrival.Bytes);
+                return Task.FromResult(arrival.Bytes);
             }
 
             if (_claims.ContainsKey(id))
             {
-                return Task.FromException<ReadOnlyMemory<byte>>(
+                return Task.FromException<BulkPayload>(
                     new BulkTransferException($"transfer {id} is already claimed"));
             }
 
-            var claim = new PendingClaim(new TaskCompletionSource<ReadOnlyMemory<byte>>(TaskCreationOptions.RunContinuationsAsynchronously), deadline);
+            var claim = new PendingClaim(new TaskCompletionSource<BulkPayload>(TaskCreationOptions.RunContinuationsAsynchronously), deadline);
             _claims[id] = claim;
             return claim.Completion.Task;
         }
@@ -147,8 +150,9 @@ internal sealed class BulkInbox
 
             foreach (var id in stale ?? [])
             {
-                _bufferedBytes -= _arrived[id].Bytes.LongLength;
-                _arrived.Remove(id);
+                _bufferedBytes -= _arrived[id].Bytes.Length;
+                _arrived.Remove(id, out var dropped);
+                dropped!.Bytes.Dispose();
                 _counters.DroppedUnclaimed();
             }
 
@@ -192,7 +196,7 @@ internal sealed class BulkInbox
         }
     }
 
-    private sealed record Arrival(byte[] Bytes, DateTime At);
+    private sealed record Arrival(BulkPayload Bytes, DateTime At);
 
-    private sealed record PendingClaim(TaskCompletionSource<ReadOnlyMemory<byte>> Completion, DateTime Deadline);
+    private sealed record PendingClaim(TaskCompletionSource<BulkPayload> Completion, DateTime Deadline);
 }

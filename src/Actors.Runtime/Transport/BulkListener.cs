@@ -13,6 +13,7 @@ internal sealed class BulkListener : IDisposable
 {
     private readonly BulkTransportSettings _settings;
     private readonly BulkInbox _inbox;
+    private readonly BulkBufferPool _buffers;
     private readonly BulkTransportCounters _counters;
     private readonly Action<string, Exception?> _log;
     private readonly Socket _socket;
@@ -20,10 +21,11 @@ internal sealed class BulkListener : IDisposable
     private readonly ConcurrentDictionary<Connection, byte> _connections = new();
     private Task _acceptLoop = Task.CompletedTask;
 
-    public BulkListener(BulkTransportSettings settings, BulkInbox inbox, BulkTransportCounters counters, Action<string, Exception?> log)
+    public BulkListener(BulkTransportSettings settings, BulkInbox inbox, BulkBufferPool buffers, BulkTransportCounters counters, Action<string, Exception?> log)
     {
         _settings = settings;
         _inbox = inbox;
+        _buffers = buffers;
         _counters = counters;
         _log = log;
         var address = ResolveBindAddress(settings.Host);
@@ -172,9 +174,26 @@ internal sealed class BulkListener : IDisposable
                     verdict = _inbox.TryReserve(frame.TransferId, frame.Length);
                 }
 
+                if (verdict is BulkStatus.OverCapacity or BulkStatus.Duplicate)
+                {
+                    // A well-formed frame we cannot take now: skip its payload (bounded by
+                    // max-transfer-bytes), tell the sender why, and keep the connection.
+                    _counters.Dropped(verdict);
+                    if (!await DiscardAsync(connection, frame.Length, token).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    connection.Touch(busy: false);
+                    status[0] = (byte)verdict;
+                    await socket.SendAsync(status, SocketFlags.None, token).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (verdict != BulkStatus.Accepted)
                 {
-                    // A header we refuse leaves us unable to find the next frame: answer and close.
+                    // A header we distrust (garbage, or a length beyond max-transfer-bytes) leaves us
+                    // unable to find the next frame: answer and close.
                     _counters.Dropped(verdict);
                     status[0] = (byte)verdict;
                     await TrySendAsync(socket, status).ConfigureAwait(false);
@@ -183,14 +202,15 @@ internal sealed class BulkListener : IDisposable
 
                 reservedId = frame.TransferId;
                 reservedLength = frame.Length;
-                var payload = GC.AllocateUninitializedArray<byte>((int)frame.Length);
-                if (!await ReadFullyAsync(connection, payload, token).ConfigureAwait(false))
+                var payload = _buffers.Rent((int)frame.Length);
+                if (!await ReadFullyAsync(connection, BulkBufferPool.Writable(payload), token).ConfigureAwait(false))
                 {
+                    payload.Dispose();
                     return; // counted as truncated in finally
                 }
 
                 reservedLength = -1;
-                _counters.Received(payload.LongLength);
+                _counters.Received(payload.Length);
                 _inbox.Complete(frame.TransferId, payload, DateTime.UtcNow);
                 connection.Touch(busy: false);
                 status[0] = (byte)BulkStatus.Accepted;
@@ -239,6 +259,24 @@ internal sealed class BulkListener : IDisposable
             }
 
             buffer = buffer[got..];
+            connection.Touch(busy: true);
+        }
+
+        return true;
+    }
+
+    private static async ValueTask<bool> DiscardAsync(Connection connection, long length, CancellationToken token)
+    {
+        var scratch = new byte[(int)Math.Min(length, 64 * 1024)];
+        while (length > 0)
+        {
+            var got = await connection.Socket.ReceiveAsync(scratch.AsMemory(0, (int)Math.Min(length, scratch.Length)), SocketFlags.None, token).ConfigureAwait(false);
+            if (got == 0)
+            {
+                return false;
+            }
+
+            length -= got;
             connection.Touch(busy: true);
         }
 

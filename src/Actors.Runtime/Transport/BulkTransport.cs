@@ -19,7 +19,8 @@ namespace Actors.Runtime.Transport;
 ///     .PipeTo(target, Self, handle => new ModelBytes(round, handle), e => new Status.Failure(e));
 /// // receiver, on ModelBytes m:
 /// BulkTransport.Get(Context.System).ReceiveAsync(m.Handle)
-///     .PipeTo(Self, Sender, bytes => new ModelArrived(m.Round, bytes));
+///     .PipeTo(Self, Sender, payload => new ModelArrived(m.Round, payload));
+/// // on ModelArrived a: using (a.Payload) { ...decode a.Payload.Bytes into a tensor... }
 /// </code>
 /// </example>
 public sealed class BulkTransport : IExtension, IDisposable
@@ -30,6 +31,7 @@ public sealed class BulkTransport : IExtension, IDisposable
     private readonly ExtendedActorSystem _system;
     private readonly BulkTransportCounters _counters = new();
     private readonly BulkInbox _inbox;
+    private readonly BulkBufferPool _buffers;
     private readonly BulkListener _listener;
     private readonly BulkConnectionPool _pool;
     private readonly ConcurrentDictionary<Address, Task<BulkEndpoint>> _endpoints = new();
@@ -44,7 +46,8 @@ public sealed class BulkTransport : IExtension, IDisposable
         Settings = BulkTransportSettings.FromConfig(system.Settings.Config);
         _inbox = new BulkInbox(Settings.MaxBufferedBytes, _counters);
         _pool = new BulkConnectionPool(Settings);
-        _listener = new BulkListener(Settings, _inbox, _counters, (message, e) => _log.Warning(e, message));
+        _buffers = new BulkBufferPool(Settings.MaxTransferBytes, Settings.PooledBuffersPerSize);
+        _listener = new BulkListener(Settings, _inbox, _buffers, _counters, (message, e) => _log.Warning(e, message));
         _listener.Start();
         LocalEndpoint = new BulkEndpoint(AdvertisedHost(system, Settings), _listener.LocalEndPoint.Port);
         var period = TimeSpan.FromMilliseconds(Math.Clamp(
@@ -136,20 +139,21 @@ public sealed class BulkTransport : IExtension, IDisposable
     /// <summary>
     /// The bytes of the transfer behind <paramref name="handle"/>, as soon as they are on this node.
     /// Fails with <see cref="TimeoutException"/> after <c>receive-timeout</c>, or
-    /// <see cref="BulkTransferException"/> if the handle does not fit. The array is the caller's.
+    /// <see cref="BulkTransferException"/> if the handle does not fit. Dispose the payload once its
+    /// bytes are consumed: that returns the buffer to the pool.
     /// </summary>
-    public Task<ReadOnlyMemory<byte>> ReceiveAsync(BulkHandle handle, CancellationToken cancellationToken = default)
+    public Task<BulkPayload> ReceiveAsync(BulkHandle handle, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handle);
         if (handle.Endpoint.Port != LocalEndpoint.Port)
         {
-            return Task.FromException<ReadOnlyMemory<byte>>(
+            return Task.FromException<BulkPayload>(
                 new BulkTransferException($"handle {handle.TransferId} is for {handle.Endpoint}, this node is {LocalEndpoint}"));
         }
 
         if (handle.Size < 0 || handle.Size > Settings.MaxTransferBytes)
         {
-            return Task.FromException<ReadOnlyMemory<byte>>(
+            return Task.FromException<BulkPayload>(
                 new BulkTransferException($"handle {handle.TransferId} announces {handle.Size} B, max-transfer-bytes is {Settings.MaxTransferBytes}"));
         }
 
@@ -178,12 +182,16 @@ public sealed class BulkTransport : IExtension, IDisposable
         _inbox.FailAll(new BulkTransferException("the bulk transport is shutting down"));
     }
 
-    private static async Task<ReadOnlyMemory<byte>> CheckSizeAsync(Task<ReadOnlyMemory<byte>> claim, BulkHandle handle)
+    private static async Task<BulkPayload> CheckSizeAsync(Task<BulkPayload> claim, BulkHandle handle)
     {
-        var bytes = await claim.ConfigureAwait(false);
-        return bytes.Length == handle.Size
-            ? bytes
-            : throw new BulkTransferException($"transfer {handle.TransferId} carried {bytes.Length} B, its handle says {handle.Size} B");
+        var payload = await claim.ConfigureAwait(false);
+        if (payload.Length == handle.Size)
+        {
+            return payload;
+        }
+
+        payload.Dispose();
+        throw new BulkTransferException($"transfer {handle.TransferId} carried {payload.Length} B, its handle says {handle.Size} B");
     }
 
     private void DeliverLocally(BulkHandle handle, ReadOnlyMemory<byte> bytes)
@@ -199,8 +207,10 @@ public sealed class BulkTransport : IExtension, IDisposable
             throw new BulkTransferException($"bulk transfer {handle.TransferId} ({bytes.Length} B) refused: {status}");
         }
 
+        var copy = _buffers.Rent(bytes.Length);
+        bytes.CopyTo(BulkBufferPool.Writable(copy));
         _counters.Received(bytes.Length);
-        _inbox.Complete(handle.TransferId, bytes.ToArray(), DateTime.UtcNow);
+        _inbox.Complete(handle.TransferId, copy, DateTime.UtcNow);
     }
 
     private Task<BulkEndpoint> AskEndpointAsync(Address address)

@@ -12,6 +12,7 @@ public sealed record BulkTransportSettings(
     int MaxConnections,
     int ConnectionsPerEndpoint,
     int SocketBufferBytes,
+    int PooledBuffersPerSize,
     TimeSpan ConnectTimeout,
     TimeSpan TransferTimeout,
     TimeSpan StallTimeout,
@@ -37,6 +38,9 @@ public sealed record BulkTransportSettings(
           max-connections = 256
           # Pooled persistent outbound connections per remote listener (parallel transfers).
           connections-per-endpoint = 4
+          # Received payloads of 1 MiB and more land in pooled buffers (returned by BulkPayload.Dispose);
+          # this many are kept per power-of-two size class.
+          pooled-buffers-per-size = 8
           # SO_SNDBUF / SO_RCVBUF; 0 = operating system default (autotuned on Linux).
           socket-buffer-bytes = 0
           connect-timeout = 10s
@@ -92,6 +96,7 @@ public sealed record BulkTransportSettings(
             MaxConnections: c.GetInt("max-connections", 256),
             ConnectionsPerEndpoint: c.GetInt("connections-per-endpoint", 4),
             SocketBufferBytes: (int)(c.GetByteSize("socket-buffer-bytes") ?? 0),
+            PooledBuffersPerSize: c.GetInt("pooled-buffers-per-size", 8),
             ConnectTimeout: c.GetTimeSpan("connect-timeout", TimeSpan.FromSeconds(10)),
             TransferTimeout: c.GetTimeSpan("transfer-timeout", TimeSpan.FromSeconds(60)),
             StallTimeout: c.GetTimeSpan("stall-timeout", TimeSpan.FromSeconds(15)),
@@ -118,6 +123,7 @@ public sealed record BulkTransportSettings(
         Require(MaxBufferedBytes >= MaxTransferBytes, "max-buffered-bytes", MaxBufferedBytes, "must be >= max-transfer-bytes");
         Require(MaxConnections > 0, "max-connections", MaxConnections, "must be > 0");
         Require(ConnectionsPerEndpoint > 0, "connections-per-endpoint", ConnectionsPerEndpoint, "must be > 0");
+        Require(PooledBuffersPerSize > 0, "pooled-buffers-per-size", PooledBuffersPerSize, "must be > 0");
         Require(SocketBufferBytes >= 0, "socket-buffer-bytes", SocketBufferBytes, "must be >= 0");
         foreach (var (key, value) in new[]
                  {

@@ -71,8 +71,8 @@ public sealed class BulkTransportSpec : TestKit
         var sent = BulkTransport.Get(Sys).SendAsync(receiving.LocalEndpoint, payload, codec: 7);
         var handle = await sent.WaitAsync(Patience);
         Assert.Equal(7, handle.Codec);
-        var bytes = await receiving.ReceiveAsync(handle).WaitAsync(Patience);
-        Assert.True(bytes.Span.SequenceEqual(payload));
+        using var received = await receiving.ReceiveAsync(handle).WaitAsync(Patience);
+        Assert.True(received.Bytes.Span.SequenceEqual(payload));
     }
 
     [Fact]
@@ -113,8 +113,8 @@ public sealed class BulkTransportSpec : TestKit
         // The listener still serves a valid transfer from another node.
         var payload = RandomNumberGenerator.GetBytes(900_000);
         var handle = await BulkTransport.Get(Sys).SendAsync(endpoint, payload).WaitAsync(Patience);
-        var bytes = await transport.ReceiveAsync(handle).WaitAsync(Patience);
-        Assert.True(bytes.Span.SequenceEqual(payload));
+        using var received = await transport.ReceiveAsync(handle).WaitAsync(Patience);
+        Assert.True(received.Bytes.Span.SequenceEqual(payload));
         Assert.Equal(1, transport.Stats.TransfersReceived);
 
         await node.Terminate().WaitAsync(Patience);
@@ -187,10 +187,14 @@ public sealed class BulkTransportSpec : TestKit
         public HashingReceiver()
         {
             Receive<BulkHandle>(handle => BulkTransport.Get(Context.System).ReceiveAsync(handle)
-                .PipeTo(Self, Sender, bytes => new Arrived(bytes), e => new Status.Failure(e)));
-            Receive<Arrived>(a => Sender.Tell($"{a.Bytes.Length}:{Convert.ToHexString(SHA256.HashData(a.Bytes.Span))}"));
+                .PipeTo(Self, Sender, payload => new Arrived(payload), e => new Status.Failure(e)));
+            Receive<Arrived>(a =>
+            {
+                using var payload = a.Payload;
+                Sender.Tell($"{payload.Length}:{Convert.ToHexString(SHA256.HashData(payload.Bytes.Span))}");
+            });
         }
 
-        private sealed record Arrived(ReadOnlyMemory<byte> Bytes);
+        private sealed record Arrived(BulkPayload Payload);
     }
 }
