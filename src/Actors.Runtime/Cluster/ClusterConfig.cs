@@ -121,6 +121,17 @@ public static partial class ClusterConfig
             }
         }
 
+        // With TLS on, nodes talk akka.ssl.tcp: seeds given as host:port (or akka.tcp://) follow.
+        if (config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false))
+        {
+            var seeds = config.GetStringList("akka.cluster.seed-nodes", []);
+            if (seeds.Any(a => a.StartsWith("akka.tcp://", StringComparison.Ordinal)))
+            {
+                config = Layer(config, "akka.cluster.seed-nodes",
+                    Hocon(seeds.Select(a => a.StartsWith("akka.tcp://", StringComparison.Ordinal) ? "akka.ssl.tcp://" + a["akka.tcp://".Length..] : a)));
+            }
+        }
+
         return config;
     }
 
