@@ -141,6 +141,10 @@ public sealed class ClusterConfigSpec
             var transport = BulkTransport.Get(system);
             Assert.True(transport.LocalEndpoint.Port > 0);
 
+            // allow-unregistered-types = false: an unbound type has no serializer (no silent JSON fallback).
+            Assert.ThrowsAny<Exception>(() => system.Serialization.FindSerializerForType(typeof(NotAllowed)));
+            Assert.IsType<BulkTransportSerializer>(system.Serialization.FindSerializerForType(typeof(BulkHandle)));
+
             var hyperion = new AllowListHyperionSerializer((ExtendedActorSystem)system);
             var handle = new BulkHandle(new BulkEndpoint("h", 1), Guid.NewGuid(), 42, 0);
             Assert.Equal(handle, hyperion.FromBinary(hyperion.ToBinary(handle), typeof(object)));

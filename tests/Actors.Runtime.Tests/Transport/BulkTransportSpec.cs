@@ -146,6 +146,31 @@ public sealed class BulkTransportSpec : TestKit
         await node.Terminate().WaitAsync(Patience);
     }
 
+    [Fact]
+    public async Task Connections_beyond_max_connections_are_closed_and_counted()
+    {
+        using var node = ActorSystem.Create("actors", NodeConfig("actors.transport.max-connections = 2"));
+        var transport = BulkTransport.Get(node);
+        using var first = await ConnectAsync(transport.LocalEndpoint);
+        using var second = await ConnectAsync(transport.LocalEndpoint);
+        using var third = await ConnectAsync(transport.LocalEndpoint);
+
+        var closed = await Record.ExceptionAsync(async () => Assert.Equal(0, await third.ReceiveAsync(new byte[1]).WaitAsync(Patience)));
+        Assert.True(closed is null or SocketException, closed?.ToString());
+        Assert.Equal(1, transport.Stats.ConnectionsRejected);
+
+        // The admitted connections still carry transfers.
+        var id = Guid.NewGuid();
+        await first.SendAsync((byte[])[.. Header(id, 3), 1, 2, 3]).WaitAsync(Patience);
+        var status = new byte[1];
+        Assert.Equal(1, await first.ReceiveAsync(status).WaitAsync(Patience));
+        Assert.Equal(BulkStatus.Accepted, (BulkStatus)status[0]);
+        using var payload = await transport.ReceiveAsync(new BulkHandle(transport.LocalEndpoint, id, 3, 0)).WaitAsync(Patience);
+        Assert.Equal([1, 2, 3], payload.ToArray());
+
+        await node.Terminate().WaitAsync(Patience);
+    }
+
     private static byte[] Header(Guid id, long length)
     {
         var header = new byte[BulkFrameHeader.Size];
