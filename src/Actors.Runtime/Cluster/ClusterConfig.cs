@@ -1,0 +1,323 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Actors.Runtime.Transport;
+using Akka.Configuration;
+
+namespace Actors.Runtime.Cluster;
+
+/// <summary>What a node was asked to be, from its command line; everything optional.</summary>
+public sealed record ClusterConfigOptions
+{
+    /// <summary>Role names; each with a <c>ROLE.hocon</c> in the config directory is layered over the base.</summary>
+    public IReadOnlyList<string> Roles { get; init; } = [];
+
+    /// <summary><c>--host</c>: Akka remoting and the bulk listener bind here.</summary>
+    public string? Host { get; init; }
+
+    /// <summary><c>--port</c>: Akka remoting port (0 = ephemeral).</summary>
+    public int? Port { get; init; }
+
+    /// <summary><c>--seed</c>: <c>host:port</c> or <c>akka.tcp://actors@host:port</c>.</summary>
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+
+    /// <summary><c>--set key=value</c>, applied last (highest precedence), in order.</summary>
+    public IReadOnlyList<string> Overrides { get; init; } = [];
+
+    /// <summary>Environment variables to read; null = the process environment.</summary>
+    public IReadOnlyDictionary<string, string?>? Environment { get; init; }
+
+    /// <summary>Folder with akka.hocon and the role files; null = <c>ACTORS_CONFIG_DIR</c>, or searched.</summary>
+    public string? ConfigDirectory { get; init; }
+}
+
+/// <summary>
+/// Builds a node's Akka <see cref="Config"/>, lowest precedence first: <c>cluster-config/akka.hocon</c>
+/// &lt; role files &lt; environment variables &lt; command-line flags &lt; <c>--set key=value</c>.
+/// </summary>
+/// <remarks>
+/// Environment variables: <c>ACTORS_HOST</c>, <c>ACTORS_PUBLIC_HOST</c>, <c>ACTORS_PORT</c>,
+/// <c>ACTORS_TRANSPORT_PORT</c>, <c>ACTORS_SEEDS</c> (comma separated), <c>ACTORS_ROLES</c> (comma
+/// separated, added to the roles), <c>ACTORS_TLS_CERT</c> and <c>ACTORS_TLS_CERT_PASSWORD</c> (enable
+/// TLS between nodes), <c>ACTORS_LOGLEVEL</c>, <c>ACTORS_CONFIG_DIR</c>.
+/// </remarks>
+public static partial class ClusterConfig
+{
+    public const string SystemName = "actors";
+    public const string BaseFile = "akka.hocon";
+    public const string DirectoryName = "cluster-config";
+
+    /// <summary>Shorthand for one role with <c>--set</c> overrides and the process environment.</summary>
+    public static Config Load(string role, params string[] overrides) =>
+        Load(new ClusterConfigOptions { Roles = [role], Overrides = overrides });
+
+    public static Config Load(ClusterConfigOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var env = options.Environment ?? ProcessEnvironment();
+        var directory = FindConfigDirectory(options.ConfigDirectory ?? Get(env, "ACTORS_CONFIG_DIR"));
+
+        var roles = options.Roles
+            .Concat(SplitList(Get(env, "ACTORS_ROLES")))
+            .Select(r => r.Trim())
+            .Where(r => r.Length > 0)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+
+        // Lowest layer first; Config.WithFallback puts the earlier (higher) layer on top.
+        var config = ParseFile(Path.Combine(directory, BaseFile)).WithFallback(BulkTransportSettings.AkkaConfig);
+        var clusterRoles = new List<string>(roles);
+        foreach (var role in roles)
+        {
+            var file = Path.Combine(directory, role + ".hocon");
+            if (!File.Exists(file))
+            {
+                continue; // a role without settings of its own (e.g. coordinator)
+            }
+
+            var layer = ParseFile(file);
+            clusterRoles.AddRange(layer.GetStringList("akka.cluster.roles", []));
+            config = layer.WithFallback(config);
+        }
+
+        // Role files each set akka.cluster.roles; a node with several roles gets their union.
+        config = Layer(config, "akka.cluster.roles", Hocon(clusterRoles.Distinct(StringComparer.Ordinal)));
+
+        config = ApplyNodeSettings(config,
+            host: Get(env, "ACTORS_HOST"),
+            publicHost: Get(env, "ACTORS_PUBLIC_HOST"),
+            port: ParsePort(Get(env, "ACTORS_PORT"), "ACTORS_PORT"),
+            transportPort: ParsePort(Get(env, "ACTORS_TRANSPORT_PORT"), "ACTORS_TRANSPORT_PORT"),
+            seeds: SplitList(Get(env, "ACTORS_SEEDS")));
+
+        var cert = Get(env, "ACTORS_TLS_CERT");
+        if (!string.IsNullOrWhiteSpace(cert))
+        {
+            config = Layer(config, "akka.remote.dot-netty.tcp.enable-ssl", "true");
+            config = Layer(config, "akka.remote.dot-netty.tcp.ssl.certificate.path", Quote(cert));
+            config = Layer(config, "akka.remote.dot-netty.tcp.ssl.certificate.password", Quote(Get(env, "ACTORS_TLS_CERT_PASSWORD") ?? ""));
+        }
+
+        if (Get(env, "ACTORS_LOGLEVEL") is { Length: > 0 } level)
+        {
+            config = Layer(config, "akka.loglevel", Quote(level));
+        }
+
+        config = ApplyNodeSettings(config, options.Host, publicHost: null, options.Port, transportPort: null, options.Seeds);
+
+        foreach (var assignment in options.Overrides)
+        {
+            config = ParseOverride(assignment).WithFallback(config);
+        }
+
+        // A seed started without seeds forms the cluster by joining itself.
+        if (roles.Contains("seed") && config.GetStringList("akka.cluster.seed-nodes", []).Count == 0)
+        {
+            var host = config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
+            var port = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
+            if (port > 0)
+            {
+                config = Layer(config, "akka.cluster.seed-nodes", Hocon([NormalizeSeed($"{host}:{port}")]));
+            }
+        }
+
+        // With TLS on, nodes talk akka.ssl.tcp: seeds given as host:port (or akka.tcp://) follow.
+        if (config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false))
+        {
+            var seeds = config.GetStringList("akka.cluster.seed-nodes", []);
+            if (seeds.Any(a => a.StartsWith("akka.tcp://", StringComparison.Ordinal)))
+            {
+                config = Layer(config, "akka.cluster.seed-nodes",
+                    Hocon(seeds.Select(a => a.StartsWith("akka.tcp://", StringComparison.Ordinal) ? "akka.ssl.tcp://" + a["akka.tcp://".Length..] : a)));
+            }
+        }
+
+        return config;
+    }
+
+    /// <summary><c>host:port</c> or a full address, as an Akka seed address of the <c>actors</c> system.</summary>
+    public static string NormalizeSeed(string address)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(address);
+        address = address.Trim();
+        if (address.Contains("://", StringComparison.Ordinal))
+        {
+            return Akka.Actor.Address.TryParse(address, out var parsed) && parsed.Host is not null && parsed.Port is > 0
+                ? address.TrimEnd('/')
+                : throw new ArgumentException($"seed '{address}': expected akka.tcp://{SystemName}@host:port or host:port");
+        }
+
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0
+            || !int.TryParse(address[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            || port is < 1 or > 65535)
+        {
+            throw new ArgumentException($"seed '{address}': expected host:port (port 1..65535) or akka.tcp://{SystemName}@host:port");
+        }
+
+        return $"akka.tcp://{SystemName}@{address[..colon]}:{port}";
+    }
+
+    /// <summary>
+    /// Parses one <c>key=value</c>. The value is HOCON when it is a list, object, quoted string, number
+    /// or a plain word; anything else (addresses, paths) is taken as a string.
+    /// </summary>
+    public static Config ParseOverride(string assignment)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        var equals = assignment.IndexOf('=', StringComparison.Ordinal);
+        var key = equals > 0 ? assignment[..equals].Trim() : "";
+        if (!KeyPattern().IsMatch(key))
+        {
+            throw new ArgumentException($"--set '{assignment}': expected key=value with a dotted key, e.g. akka.loglevel=DEBUG");
+        }
+
+        var value = assignment[(equals + 1)..].Trim();
+        var hocon = value.Length > 0 && (value[0] is '[' or '{' or '"' || PlainValuePattern().IsMatch(value))
+            ? value
+            : Quote(value);
+        try
+        {
+            return ConfigurationFactory.ParseString($"{key} = {hocon}");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new ArgumentException($"--set '{assignment}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>The folder holding akka.hocon: the one given, else next to the binaries, else up from the working directory.</summary>
+    public static string FindConfigDirectory(string? directory = null)
+    {
+        if (!string.IsNullOrWhiteSpace(directory))
+        {
+            return File.Exists(Path.Combine(directory, BaseFile))
+                ? Path.GetFullPath(directory)
+                : throw new DirectoryNotFoundException($"no {BaseFile} in '{directory}'");
+        }
+
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, DirectoryName);
+                if (File.Exists(Path.Combine(candidate, BaseFile)))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        throw new DirectoryNotFoundException(
+            $"no {DirectoryName}/{BaseFile} next to the binaries or above '{Directory.GetCurrentDirectory()}'; set ACTORS_CONFIG_DIR");
+    }
+
+    private static Config ApplyNodeSettings(Config config, string? host, string? publicHost, int? port, int? transportPort, IReadOnlyList<string> seeds)
+    {
+        if (!string.IsNullOrWhiteSpace(host))
+        {
+            config = Layer(config, "akka.remote.dot-netty.tcp.hostname", Quote(host));
+            config = Layer(config, "actors.transport.host", Quote(host));
+        }
+
+        if (!string.IsNullOrWhiteSpace(publicHost))
+        {
+            config = Layer(config, "akka.remote.dot-netty.tcp.public-hostname", Quote(publicHost));
+            config = Layer(config, "actors.transport.public-hostname", Quote(publicHost));
+        }
+
+        if (port is { } p)
+        {
+            config = Layer(config, "akka.remote.dot-netty.tcp.port", p.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (transportPort is { } tp)
+        {
+            config = Layer(config, "actors.transport.port", tp.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (seeds.Count > 0)
+        {
+            config = Layer(config, "akka.cluster.seed-nodes", Hocon(seeds.Select(NormalizeSeed)));
+        }
+
+        return config;
+    }
+
+    private static int? ParsePort(string? value, string name)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535
+            ? port
+            : throw new ArgumentException($"{name}={value}: expected a port 0..65535");
+    }
+
+    private static Config ParseFile(string path)
+    {
+        try
+        {
+            return ConfigurationFactory.ParseString(File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is not IOException and not OutOfMemoryException)
+        {
+            throw new ConfigurationException($"{path}: {e.Message}", e);
+        }
+    }
+
+    private static Config Layer(Config config, string key, string hoconValue) =>
+        ConfigurationFactory.ParseString($"{key} = {hoconValue}").WithFallback(config);
+
+    private static string Hocon(IEnumerable<string> values) => "[" + string.Join(", ", values.Select(Quote)) + "]";
+
+    private static string Quote(string value)
+    {
+        var sb = new StringBuilder(value.Length + 2).Append('"');
+        foreach (var c in value)
+        {
+            sb.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ => c.ToString(),
+            });
+        }
+
+        return sb.Append('"').ToString();
+    }
+
+    private static IReadOnlyList<string> SplitList(string? value) =>
+        string.IsNullOrWhiteSpace(value)
+            ? []
+            : value.Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static string? Get(IReadOnlyDictionary<string, string?> env, string name) =>
+        env.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value : null;
+
+    private static Dictionary<string, string?> ProcessEnvironment()
+    {
+        var result = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
+        {
+            if (entry.Key is string key && key.StartsWith("ACTORS_", StringComparison.Ordinal))
+            {
+                result[key] = entry.Value as string;
+            }
+        }
+
+        return result;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-""]+)*$")]
+    private static partial Regex KeyPattern();
+
+    // Numbers, booleans, sizes and durations (10s, 256MiB), plain words (DEBUG, keep-oldest).
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+$")]
+    private static partial Regex PlainValuePattern();
+}
