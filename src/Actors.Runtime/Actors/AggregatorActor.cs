@@ -1,3 +1,4 @@
+using Actors.Learning.Wire;
 using Actors.Learning.Aggregation;
 using Actors.Learning.Training;
 using Actors.Learning.Util;
@@ -30,6 +31,8 @@ public sealed class AggregatorActor : SimulatedActor
     private readonly TimingSpec _timing;
     private readonly UpdateBook _book;
     private readonly RunProgress _progress;
+    private readonly UpdateCodec? _broadcastCodec;
+    private torch.Tensor? _public; // what workers hold when broadcasts are compressed deltas
 
     private IReadOnlyList<IActorRef> _workers = [];
     private readonly HashSet<int> _live = [];
@@ -40,9 +43,11 @@ public sealed class AggregatorActor : SimulatedActor
     private readonly List<(int Worker, long Version, torch.Tensor Update)> _buffer = [];
     private bool _finished;
 
-    public AggregatorActor(ExperimentSpec spec, ParameterServer server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress)
+    public AggregatorActor(ExperimentSpec spec, ParameterServer server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
+        UpdateCodec? broadcastCodec = null)
     {
         _progress = progress;
+        _broadcastCodec = broadcastCodec;
         _spec = spec;
         _server = server;
         _network = network;
@@ -71,8 +76,9 @@ public sealed class AggregatorActor : SimulatedActor
         });
     }
 
-    public static Props Props(ExperimentSpec spec, ParameterServer server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress) =>
-        Akka.Actor.Props.Create(() => new AggregatorActor(spec, server, network, clock, evaluator, coordinator, progress));
+    public static Props Props(ExperimentSpec spec, ParameterServer server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
+        UpdateCodec? broadcastCodec = null) =>
+        Akka.Actor.Props.Create(() => new AggregatorActor(spec, server, network, clock, evaluator, coordinator, progress, broadcastCodec));
 
     private int Quorum => _timing.Mode == "deadline" && _timing.Quorum > 0 ? Math.Min(_timing.Quorum, _live.Count) : _live.Count;
 
@@ -249,10 +255,30 @@ public sealed class AggregatorActor : SimulatedActor
 
     private void Broadcast(IEnumerable<int> to)
     {
-        var model = CurrentModel();
-        var message = new ModelBroadcast(_server.Version, model);
+        var (model, isDelta) = BroadcastPayload();
+        var message = new ModelBroadcast(_server.Version, model, isDelta);
         foreach (var w in to)
             _network.Send(-1, w, _workers[w], message, Self, model.SizeBytes, model.SizeBytes, LinkKind.Downlink);
+    }
+
+    /// <summary>
+    /// The full model, or with compress-broadcast (sync/deadline: every worker sees every broadcast) the compressed
+    /// difference between the model and what workers already hold. Tracking what they hold makes it error feedback.
+    /// </summary>
+    private (TensorPayload Payload, bool IsDelta) BroadcastPayload()
+    {
+        if (_broadcastCodec is null) return (CurrentModel(), false);
+        if (_public is null)
+        {
+            _public = _server.Parameters.clone().DetachFromDisposeScope();
+            return (CurrentModel(), false);
+        }
+        using var scope = torch.NewDisposeScope();
+        var delta = _server.Parameters.sub(_public);
+        var payload = _broadcastCodec.Encode(delta, _server.Version);
+        using var applied = payload.ToTensor();
+        _public.add_(applied);
+        return (payload, true);
     }
 
     protected override void PostStop()
@@ -261,6 +287,7 @@ public sealed class AggregatorActor : SimulatedActor
         foreach (var c in _carried) c.Update.Dispose();
         foreach (var b in _buffer) b.Update.Dispose();
         _server.Dispose();
+        _public?.Dispose();
     }
 
     /// <summary>Accepted/dropped counts per worker, staleness histogram, and at-most-once bookkeeping.</summary>

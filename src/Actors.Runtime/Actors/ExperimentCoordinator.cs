@@ -89,10 +89,10 @@ public sealed class ExperimentCoordinator : ReceiveActor
 
         var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher("actors.evaluator-dispatcher"), "evaluator");
         var server = new ParameterServer(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr);
-        var aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, network, clock, evaluator, Self, _progress)
+        var aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, network, clock, evaluator, Self, _progress, _parts.BroadcastCodec)
             .WithDispatcher("actors.tensor-dispatcher"), "aggregator");
         var workers = _parts.Honest.Select((t, i) =>
-            Context.ActorOf(WorkerActor.Props(i, t, network, clock, model, _scheduler is not null).WithDispatcher("actors.tensor-dispatcher"), $"worker-{i}")).ToList();
+            Context.ActorOf(WorkerActor.Props(i, t, _parts.Codecs[i], network, clock, model, _scheduler is not null).WithDispatcher("actors.tensor-dispatcher"), $"worker-{i}")).ToList();
         IReadOnlyList<IActorRef> byzantine = [];
 
         var wire = new Wire(aggregator, workers, byzantine);

@@ -1,8 +1,10 @@
+using Actors.Learning.Wire;
 using Actors.Learning.Training;
 using Actors.Runtime.Protocol;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
 using Akka.Event;
+using TorchSharp;
 using static Actors.Runtime.Protocol.ParameterServerProtocol;
 
 namespace Actors.Runtime.Actors;
@@ -16,9 +18,11 @@ public sealed class WorkerActor : SimulatedActor
 {
     private readonly int _id;
     private readonly LocalTrainer _trainer;
+    private readonly UpdateCodec _codec;
+    private torch.Tensor? _model; // the worker's copy of the server model (needed for compressed delta broadcasts)
     private readonly INetwork _network;
     private readonly IClock _clock;
-    private readonly NetworkModel _model;
+    private readonly NetworkModel _timingModel;
     private readonly bool _simulated;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef _aggregator = ActorRefs.Nobody;
@@ -28,13 +32,14 @@ public sealed class WorkerActor : SimulatedActor
     private long _lastVersion = -1;
     private long _steps;
 
-    public WorkerActor(int id, LocalTrainer trainer, INetwork network, IClock clock, NetworkModel model, bool simulated)
+    public WorkerActor(int id, LocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated)
     {
         _id = id;
         _trainer = trainer;
+        _codec = codec;
         _network = network;
         _clock = clock;
-        _model = model;
+        _timingModel = model;
         _simulated = simulated;
         Receive<Wire>(w =>
         {
@@ -45,11 +50,23 @@ public sealed class WorkerActor : SimulatedActor
         Receive<ComputeDone>(OnComputeDone);
     }
 
-    public static Props Props(int id, LocalTrainer trainer, INetwork network, IClock clock, NetworkModel model, bool simulated) =>
-        Akka.Actor.Props.Create(() => new WorkerActor(id, trainer, network, clock, model, simulated));
+    public static Props Props(int id, LocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(id, trainer, codec, network, clock, model, simulated));
 
     private void OnModel(ModelBroadcast m)
     {
+        // Keep the model copy current even while busy: delta broadcasts must all be applied, in order.
+        if (m.IsDelta)
+        {
+            if (_model is null) throw new InvalidOperationException($"worker {_id}: a delta broadcast arrived before the first full model");
+            using var delta = m.Model.ToTensor();
+            _model.add_(delta);
+        }
+        else
+        {
+            _model?.Dispose();
+            _model = m.Model.ToTensor().DetachFromDisposeScope();
+        }
         if (m.Version < _lastVersion) return; // an older model than the one already used
         if (_computed is not null)
         {
@@ -63,13 +80,12 @@ public sealed class WorkerActor : SimulatedActor
     {
         _lastVersion = m.Version;
         var started = DateTime.UtcNow;
-        using var parameters = m.Model.ToTensor();
-        using var update = _trainer.ComputeUpdate(parameters);
-        _computed = (m.Version, TensorPayload.FromTensor(update));
+        using var update = _trainer.ComputeUpdate(_model!);
+        _computed = (m.Version, _codec.Encode(update, m.Version));
         // Simulation: the modelled compute time; realtime: compute already took real time, stragglers add an injected delay.
         var delay = _simulated
-            ? _model.Compute(_id, _steps)
-            : _model.IsStraggler(_id) ? (DateTime.UtcNow - started) * (_model.Slowdown - 1) : TimeSpan.Zero;
+            ? _timingModel.Compute(_id, _steps)
+            : _timingModel.IsStraggler(_id) ? (DateTime.UtcNow - started) * (_timingModel.Slowdown - 1) : TimeSpan.Zero;
         _steps++;
         _clock.After(delay, Self, new ComputeDone(m.Version), Self);
     }
@@ -78,8 +94,8 @@ public sealed class WorkerActor : SimulatedActor
     {
         if (_computed is not { } c || c.Version != done.Version) return;
         _computed = null;
-        var message = new WorkerUpdate(_id, c.Version, c.Update, c.Update.SizeBytes);
-        _network.Send(_id, -1, _aggregator, message, Self, c.Update.SizeBytes, c.Update.SizeBytes, LinkKind.Uplink);
+        var message = new WorkerUpdate(_id, c.Version, c.Update, _codec.UncompressedBytes);
+        _network.Send(_id, -1, _aggregator, message, Self, c.Update.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink);
         foreach (var tap in _taps) tap.Tell(new HonestTap(_id, c.Version, c.Update), Self);
         if (_pending is { } next)
         {
@@ -88,6 +104,10 @@ public sealed class WorkerActor : SimulatedActor
         }
     }
 
-    // The trainer belongs to ExperimentParts (it outlives the actor: benchmarks reuse it).
-    protected override void PostStop() => _log.Debug("worker {0} stopped after {1} steps", _id, _steps);
+    // The trainer and codec belong to ExperimentParts (they outlive the actor: benchmarks reuse them).
+    protected override void PostStop()
+    {
+        _model?.Dispose();
+        _log.Debug("worker {0} stopped after {1} steps", _id, _steps);
+    }
 }

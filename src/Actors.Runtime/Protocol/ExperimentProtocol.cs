@@ -1,3 +1,5 @@
+using Actors.Learning.Wire;
+
 namespace Actors.Runtime.Protocol;
 
 /// <summary>Messages between the coordinator, the aggregator and the evaluator.</summary>

@@ -1,10 +1,15 @@
+using Actors.Learning.Wire;
+
 namespace Actors.Runtime.Protocol;
 
 /// <summary>Messages between the aggregator (parameter server), workers and Byzantine workers.</summary>
 public static class ParameterServerProtocol
 {
-    /// <summary>The server model at a version, sent to workers.</summary>
-    public sealed record ModelBroadcast(long Version, TensorPayload Model);
+    /// <summary>
+    /// The server model at a version, sent to workers. With <paramref name="IsDelta"/> the payload is a compressed
+    /// difference to the previous broadcast (compression.compress-broadcast), which the worker adds to its copy.
+    /// </summary>
+    public sealed record ModelBroadcast(long Version, TensorPayload Model, bool IsDelta = false);
 
     /// <summary>A worker's update computed on model <paramref name="Version"/>. <paramref name="UncompressedBytes"/> is what it would cost uncompressed.</summary>
     public sealed record WorkerUpdate(int WorkerId, long Version, TensorPayload Update, long UncompressedBytes);

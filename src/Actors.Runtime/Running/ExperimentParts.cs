@@ -1,4 +1,7 @@
 using Actors.Learning.Aggregation;
+using Actors.Learning.Compression;
+using Actors.Learning.Models;
+using Actors.Runtime.Actors;
 using Actors.Learning.Data;
 using Actors.Learning.Training;
 using Actors.Learning.Util;
@@ -19,10 +22,28 @@ public sealed class ExperimentParts : IDisposable
     public required IAggregator Aggregator { get; init; }
     public required ModelEvaluator Evaluator { get; init; }
     public required long ParameterCount { get; init; }
+    public required ParameterLayout Layout { get; init; }
+
+    /// <summary>One codec per honest worker (each has its own error-feedback memory and rounding seed).</summary>
+    public required IReadOnlyList<UpdateCodec> Codecs { get; init; }
+
+    /// <summary>The aggregator's codec for compressed model broadcasts, or null when broadcasts go uncompressed.</summary>
+    public UpdateCodec? BroadcastCodec { get; init; }
+
+    public static CompressionSettings Compression(ExperimentSpec spec) => new(
+        spec.Compression.Type, spec.Compression.Ratio, spec.Compression.Rank, spec.Compression.Levels,
+        CompressionSettings.ParseScaling(spec.Compression.Scaling), spec.Compression.ErrorFeedback, spec.Compression.CompressBroadcast);
 
     public static ExperimentParts Build(ExperimentSpec spec, Action<string> warn)
     {
         var aggregator = CreateAggregator(spec); // fails fast on a bad name, before loading any data
+        var compression = Compression(spec);
+        Compressors.Create(compression, 0); // validates the compression block before loading any data
+        if (compression.CompressBroadcast && spec.Timing.Mode is not ("sync" or "deadline"))
+            throw new ExperimentConfigException($"compression.compress-broadcast = on needs timing.mode = sync or deadline (every worker must see every broadcast), not '{spec.Timing.Mode}'");
+        // Broadcast deltas are tracked like error feedback, which only converges for contractive compressors (omega < 1).
+        if (compression.CompressBroadcast && (compression.Type == "qsgd" || (compression.Type == "randk" && compression.Scaling == RandKScaling.Unbiased)))
+            throw new ExperimentConfigException($"compression.compress-broadcast = on needs a contractive compressor (topk, random-block, sign, powersgd, or randk with compression.scaling = contractive), not '{compression.Type}'{(compression.Type == "randk" ? " with unbiased scaling" : "")}");
         var data = spec.Data.Dataset == "synthetic"
             ? SyntheticData.Generate(spec.Data.Synthetic, spec.Seed)
             : DatasetLocator.Load(spec.Data.Dataset, spec.Data.Path, spec.Seed, warn);
@@ -36,6 +57,14 @@ public sealed class ExperimentParts : IDisposable
                 Seeds.Random(spec.Seed, "worker-batches", i)));
         }
         var initial = Learning.Training.InitialModel.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes, spec.Seed);
+        ParameterLayout layout;
+        using (var m = ModelFactory.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes)) layout = ParameterLayout.Of(m);
+        var shared = Seeds.Derive(spec.Seed, "compression-shared");
+        var codecs = Enumerable.Range(0, spec.Workers.Honest)
+            .Select(i => new UpdateCodec(Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "compressor", i)), layout, shared)).ToList();
+        var broadcast = compression.CompressBroadcast
+            ? new UpdateCodec(Compressors.Create(compression with { ErrorFeedback = false }, (long)Seeds.Derive(spec.Seed, "compressor-broadcast")), layout, shared)
+            : null;
         return new ExperimentParts
         {
             Data = data,
@@ -44,6 +73,9 @@ public sealed class ExperimentParts : IDisposable
             Aggregator = aggregator,
             Evaluator = new ModelEvaluator(data.Test, spec.Model.Type),
             ParameterCount = initial.numel(),
+            Layout = layout,
+            Codecs = codecs,
+            BroadcastCodec = broadcast,
         };
     }
 
@@ -56,6 +88,8 @@ public sealed class ExperimentParts : IDisposable
     public void Dispose()
     {
         foreach (var t in Honest) t.Dispose();
+        foreach (var c in Codecs) c.Dispose();
+        BroadcastCodec?.Dispose();
         Evaluator.Dispose();
         InitialModel.Dispose();
         Data.Dispose();

@@ -1,3 +1,4 @@
+using Actors.Learning.Wire;
 using Actors.Learning.Aggregation;
 using Actors.Learning.Training;
 using Actors.Runtime.Actors;

@@ -1,0 +1,28 @@
+using Actors.Learning.Compression;
+using Actors.Learning.Models;
+using Actors.Learning.Wire;
+using TorchSharp;
+
+namespace Actors.Runtime.Actors;
+
+/// <summary>
+/// Turns a vector into what goes on the wire with one party's compressor (and its error-feedback memory), with the
+/// per-step shared seed and the parameter layout low-rank compressors need. Exact sizes come with the payload.
+/// </summary>
+public sealed class UpdateCodec(ICompressor compressor, ParameterLayout layout, ulong sharedSeed) : IDisposable
+{
+    public ICompressor Compressor { get; } = compressor;
+
+    /// <summary>What a vector of this model costs uncompressed (bytes_uplink_uncompressed).</summary>
+    public int UncompressedBytes { get; } = TensorPayload.UncompressedSizeBytes(layout.Size);
+
+    public TensorPayload Encode(torch.Tensor vector, long step)
+    {
+        if (Compressor is Identity) return TensorPayload.FromTensor(vector);
+        using var scope = torch.NewDisposeScope();
+        using var compressed = Compressor.Compress(vector, new CompressionContext(step, sharedSeed, layout));
+        return TensorPayload.FromCompressed(compressed);
+    }
+
+    public void Dispose() => (Compressor as IDisposable)?.Dispose();
+}
