@@ -21,6 +21,15 @@ public static class CliApp
                 .WithExample("run")
                 .WithExample("run", "cluster-config/experiments/default.hocon", "--set", "aggregator.type=mean", "--set", "experiment.steps=100")
                 .WithExample("run", "my.hocon", "--out", "runs/my-run");
+            config.AddCommand<SeedCommand>("seed")
+                .WithDescription("Start a cluster seed node (carries the coordinator singleton).")
+                .WithExample("seed", "--host", "10.0.0.1", "--port", "4053");
+            config.AddCommand<NodeCommand>("node")
+                .WithDescription("Start a cluster node with roles (worker, aggregator, coordinator) that joins a seed.")
+                .WithExample("node", "--seed", "10.0.0.1:4053", "--roles", "worker");
+            config.AddCommand<UpCommand>("up")
+                .WithDescription("Start a local multi-process cluster on loopback (seed + N-1 nodes); Ctrl-C stops it.")
+                .WithExample("up", "--nodes", "3");
             config.AddCommand<ConformalCommand>("conformal")
                 .WithDescription("Conformal prediction: exact optimized full CP on a dataset, optionally side by side with standard CP.")
                 .WithExample("conformal", "--dataset", "fashion-mnist", "--ncm", "knn", "--train", "2000", "--test", "200", "--features", "pca:50", "--standard");

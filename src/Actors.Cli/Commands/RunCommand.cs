@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using Actors.Runtime.Cluster;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Output;
 using Actors.Runtime.Running;
@@ -24,6 +25,10 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("The run directory to write (default: runs/<timestamp>-<name>/).")]
         public string? Out { get; init; }
 
+        [CommandOption("--cluster <ADDRESS>")]
+        [Description("Run on a cluster: host:port or akka.tcp://actors@host:port of a node (e.g. the seed). Implies experiment.mode = realtime.")]
+        public string? Cluster { get; init; }
+
         [CommandOption("-q|--quiet")]
         [Description("No live progress; print only the final line.")]
         public bool Quiet { get; init; }
@@ -33,7 +38,13 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
     {
         var file = settings.File ?? DefaultExperiment.Find()
             ?? throw new ExperimentConfigException("no experiment file given and cluster-config/experiments/default.hocon not found (run from the repository root or pass a file)");
-        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(file, settings.Set));
+        var overrides = settings.Set;
+        if (settings.Cluster is not null)
+        {
+            ClusterMode.CheckNotSimulation(file, settings.Set);
+            overrides = [.. settings.Set, "experiment.mode=realtime"];
+        }
+        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(file, overrides));
         var outDir = settings.Out ?? RunDirectory.DefaultPath(spec.Name, DateTime.Now);
         var progress = new RunProgress(spec.Steps);
         AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Type} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {spec.Timing.Mode} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir}");
@@ -44,7 +55,9 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             e.Cancel = true;
             cts.Cancel();
         };
-        var run = Task.Run(() => ExperimentRunner.Run(spec, outDir, progress, ErrorHandling.Warn, cts.Token), cts.Token);
+        var run = settings.Cluster is { } address
+            ? Task.Run(() => ClusterRunClient.Run(spec, address, outDir, progress, m => Console.WriteLine(m), cts.Token), cts.Token)
+            : Task.Run(() => ExperimentRunner.Run(spec, outDir, progress, ErrorHandling.Warn, cts.Token), cts.Token);
         if (!settings.Quiet) await ShowProgress(run, progress).ConfigureAwait(false);
         var result = await run.ConfigureAwait(false);
 

@@ -70,6 +70,7 @@ public sealed class AggregatorActor : SimulatedActor
             ArmDeadline();
         });
         Receive<WorkerUpdate>(OnUpdate);
+        Receive<WorkersLost>(OnWorkersLost);
         Receive<RoundDeadline>(d =>
         {
             if (!_finished && d.Version == _server.Version && _round.Count > 0) CloseRound();
@@ -172,6 +173,17 @@ public sealed class AggregatorActor : SimulatedActor
                 }
                 break;
         }
+    }
+
+    private void OnWorkersLost(WorkersLost lost)
+    {
+        foreach (var id in lost.WorkerIds)
+        {
+            _live.Remove(id);
+            if (_round.Remove(id, out var pending)) pending.Update.Dispose(); // a crashed worker's half round does not count
+        }
+        // sync/deadline: the round may now be complete with the workers that are left.
+        if (!_finished && _live.Count > 0 && _round.Count > 0 && _round.Count >= Quorum) CloseRound();
     }
 
     private bool TooStale(long staleness, int worker)

@@ -29,6 +29,9 @@ public static class ParameterServerProtocol
     /// <summary>Wires an actor to its peers once all are created.</summary>
     public sealed record Wire(Akka.Actor.IActorRef Aggregator, IReadOnlyList<Akka.Actor.IActorRef> Workers, IReadOnlyList<Akka.Actor.IActorRef> Byzantine);
 
+    /// <summary>These workers crashed (cluster mode: their node is gone): the live set shrinks, rounds continue with the rest.</summary>
+    public sealed record WorkersLost(int[] WorkerIds);
+
     /// <summary>Starts training: the aggregator broadcasts version 0.</summary>
     public sealed record StartTraining;
 }

@@ -81,7 +81,7 @@ public static class ExperimentRunner
     /// <summary>The fully resolved configuration, as HOCON.</summary>
     public static string Render(Config config) => HoconWriter.Write(config);
 
-    private static JsonObject Summary(ExperimentSpec spec, RunOutcome o, double wallSeconds, string dataSource, long parameters)
+    public static JsonObject Summary(ExperimentSpec spec, RunOutcome o, double wallSeconds, string dataSource, long parameters)
     {
         var s = o.Stats;
         var c = o.Final.Counters;
@@ -119,7 +119,7 @@ public static class ExperimentRunner
         };
     }
 
-    private static string Markdown(ExperimentSpec spec, JsonObject s)
+    public static string Markdown(ExperimentSpec spec, JsonObject s)
     {
         var b = new StringBuilder();
         b.AppendLine(CultureInfo.InvariantCulture, $"# {spec.Name}");

@@ -1,0 +1,89 @@
+using System.ComponentModel;
+using Actors.Runtime.Cluster;
+using Akka.Actor;
+using Spectre.Console.Cli;
+
+namespace Actors.Cli.Commands;
+
+/// <summary>Options every node verb shares.</summary>
+public class NodeSettings : CommandSettings
+{
+    [CommandOption("--host <HOST>")]
+    [Description("Address to bind and advertise (default 127.0.0.1; ACTORS_HOST).")]
+    public string? Host { get; init; }
+
+    [CommandOption("--port <PORT>")]
+    [Description("Akka remoting port (seed default 4053, nodes 0 = any free port).")]
+    public int? Port { get; init; }
+
+    [CommandOption("-s|--set <KEY=VALUE>")]
+    [Description("Override one Akka/actors config key, e.g. --set akka.loglevel=DEBUG (repeatable).")]
+    public string[] Set { get; init; } = [];
+}
+
+/// <summary><c>actors node --seed ADDRESS --roles worker|aggregator|coordinator[,..]</c>: joins a cluster and serves until Ctrl-C.</summary>
+public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
+{
+    public sealed class Settings : NodeSettings
+    {
+        [CommandOption("--seed <ADDRESS>")]
+        [Description("Seed node: host:port or akka.tcp://actors@host:port (repeatable; ACTORS_SEEDS).")]
+        public string[] Seed { get; init; } = [];
+
+        [CommandOption("--roles <ROLES>")]
+        [Description("Comma separated: worker, aggregator, coordinator (default worker).")]
+        public string Roles { get; init; } = "worker";
+    }
+
+    public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellation)
+    {
+        var roles = settings.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var r in roles)
+            if (r is not ("worker" or "aggregator" or "coordinator" or "seed"))
+                throw new ArgumentException($"--roles '{r}' is not valid (valid: worker, aggregator, coordinator)");
+        if (settings.Seed.Length == 0 && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ACTORS_SEEDS")))
+            throw new ArgumentException("--seed is required (host:port of the seed node, or set ACTORS_SEEDS)");
+        return Serve(new ClusterConfigOptions { Roles = roles, Host = settings.Host, Port = settings.Port, Seeds = settings.Seed, Overrides = settings.Set }, "node", cancellation);
+    }
+
+    /// <summary>Starts the node, prints its address, and runs until Ctrl-C/SIGTERM or until the node leaves the cluster.</summary>
+    internal static async Task<int> Serve(ClusterConfigOptions options, string what, CancellationToken cancellation)
+    {
+        var system = ClusterNode.Start(options);
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        Console.WriteLine($"{what} {cluster.SelfAddress} roles [{string.Join(",", cluster.SelfRoles.Order(StringComparer.Ordinal))}]");
+        cluster.RegisterOnMemberUp(() => Console.WriteLine($"{what} up: {cluster.SelfAddress}"));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+        using (stop.Token.Register(() => CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance)))
+            await system.WhenTerminated.ConfigureAwait(false);
+        Console.WriteLine($"{what} stopped");
+        return 0;
+    }
+}
+
+/// <summary><c>actors seed [--host H --port P]</c>: the contact point; carries the coordinator singleton.</summary>
+public sealed class SeedCommand : AsyncCommand<SeedCommand.Settings>
+{
+    public sealed class Settings : NodeSettings
+    {
+        [CommandOption("--roles <ROLES>")]
+        [Description("Extra roles besides seed and coordinator, e.g. aggregator.")]
+        public string Roles { get; init; } = "";
+    }
+
+    public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellation)
+    {
+        var roles = new[] { "seed", "coordinator" }.Concat(settings.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToArray();
+        return NodeCommand.Serve(new ClusterConfigOptions { Roles = roles, Host = settings.Host, Port = settings.Port, Overrides = settings.Set }, "seed", cancellation);
+    }
+}

@@ -1,0 +1,98 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console.Cli;
+
+namespace Actors.Cli.Commands;
+
+/// <summary>
+/// <c>actors up --nodes N</c>: a local multi-process cluster on loopback, child processes of this one: a seed (coordinator and
+/// aggregator roles) and N-1 worker nodes. Prints the seed address; Ctrl-C stops them all.
+/// </summary>
+public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("-n|--nodes <N>")]
+        [Description("Processes in all, the seed included (default 3).")]
+        public int Nodes { get; init; } = 3;
+
+        [CommandOption("--port <PORT>")]
+        [Description("Seed port (default 4053).")]
+        public int Port { get; init; } = 4053;
+
+        [CommandOption("-s|--set <KEY=VALUE>")]
+        [Description("Passed to every node.")]
+        public string[] Set { get; init; } = [];
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellation)
+    {
+        if (settings.Nodes < 2) throw new ArgumentException($"--nodes {settings.Nodes} is not valid (at least 2: a seed and one worker node)");
+        var seed = $"127.0.0.1:{settings.Port.ToString(CultureInfo.InvariantCulture)}";
+        var sets = settings.Set.SelectMany(s => new[] { "--set", s }).ToArray();
+        var children = new List<Process>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        try
+        {
+            children.Add(Spawn(["seed", "--host", "127.0.0.1", "--port", settings.Port.ToString(CultureInfo.InvariantCulture), "--roles", "aggregator", .. sets], "seed"));
+            for (int i = 1; i < settings.Nodes; i++)
+                children.Add(Spawn(["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker", .. sets], $"node{i}"));
+            Console.WriteLine($"cluster of {settings.Nodes} processes; seed akka.tcp://actors@{seed}");
+            Console.WriteLine($"run an experiment: actors run EXPERIMENT --cluster {seed}    (Ctrl-C here stops the cluster)");
+            var exited = children.Select(c => c.WaitForExitAsync(stop.Token)).ToList();
+            await Task.WhenAny(exited).ConfigureAwait(false);
+            return stop.IsCancellationRequested ? 0 : 1;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return 0;
+        }
+        finally
+        {
+            foreach (var c in children)
+            {
+                try
+                {
+                    if (!c.HasExited) c.Kill(entireProcessTree: true);
+                }
+                catch (InvalidOperationException)
+                {
+                    // already gone
+                }
+                c.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Starts this same program (apphost or <c>dotnet actors.dll</c>) with a verb; its output is prefixed with its name.</summary>
+    internal static Process Spawn(string[] args, string name)
+    {
+        var info = SelfStartInfo(args);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        var p = Process.Start(info) ?? throw new InvalidOperationException($"could not start {info.FileName}");
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.WriteLine($"[{name}] {e.Data}"); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{name}] {e.Data}"); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    internal static ProcessStartInfo SelfStartInfo(IEnumerable<string> args)
+    {
+        var dll = typeof(UpCommand).Assembly.Location;
+        var host = Environment.ProcessPath ?? "dotnet";
+        var info = Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase) || !File.Exists(host) || host.EndsWith("testhost", StringComparison.Ordinal)
+            ? new ProcessStartInfo("dotnet") { ArgumentList = { dll } }
+            : new ProcessStartInfo(host);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.UseShellExecute = false;
+        return info;
+    }
+}

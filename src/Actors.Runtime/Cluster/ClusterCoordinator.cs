@@ -1,0 +1,201 @@
+using System.Globalization;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using static Actors.Runtime.Cluster.ClusterProtocol;
+
+namespace Actors.Runtime.Cluster;
+
+/// <summary>
+/// The experiment coordinator as a cluster singleton (on <c>coordinator</c> nodes). Places the aggregator on an
+/// <c>aggregator</c> node and worker ids round-robin on <c>worker</c> nodes, through each node's <see cref="NodeAgent"/>;
+/// watches membership: a worker node that becomes unreachable or leaves is crashed workers (the aggregator's live set
+/// shrinks, the run continues with the rest and records the event); a lost aggregator node ends the run.
+/// One run at a time.
+/// </summary>
+public sealed class ClusterCoordinator : ReceiveActor
+{
+    public const string SingletonName = "coordinator", ProxyName = "coordinator-proxy", Role = "coordinator";
+    private static readonly TimeSpan SetupTimeout = TimeSpan.FromSeconds(120);
+
+    private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<Address, Member> _up = [];
+    private Run? _run;
+    private int _runs;
+
+    private sealed class Run(string id, IActorRef client, string hocon, int workers, Address aggregatorNode, Dictionary<Address, int[]> placement)
+    {
+        public string Id { get; } = id;
+        public IActorRef Client { get; } = client;
+        public string Hocon { get; } = hocon;
+        public Address AggregatorNode { get; } = aggregatorNode;
+        public Dictionary<Address, int[]> Placement { get; } = placement;
+        public string?[] Paths { get; } = new string?[workers];
+        public HashSet<int> Crashed { get; } = [];
+        public List<CrashEvent> Events { get; } = [];
+        public IActorRef Host { get; set; } = ActorRefs.Nobody;
+        public string DataSource { get; set; } = "";
+        public long Parameters { get; set; }
+        public bool Started { get; set; }
+        public ICancelable? Timeout { get; set; }
+    }
+
+    private sealed record SetupExpired(string RunId);
+
+    public ClusterCoordinator()
+    {
+        Receive<ClusterEvent.MemberUp>(m => _up[m.Member.Address] = m.Member);
+        Receive<ClusterEvent.MemberRemoved>(m => NodeLost(m.Member.Address, "removed"));
+        Receive<ClusterEvent.MemberExited>(m => NodeLost(m.Member.Address, "left"));
+        Receive<ClusterEvent.UnreachableMember>(m => NodeLost(m.Member.Address, "unreachable"));
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<SubmitRun>(OnSubmit);
+        Receive<AggregatorReady>(r => _run?.Id == r.RunId, OnAggregatorReady);
+        Receive<WorkersReady>(r => _run?.Id == r.RunId, OnWorkersReady);
+        Receive<WorkersCrashed>(c => _run?.Id == c.RunId, c =>
+        {
+            _run!.Events.Add(c.Event);
+            _log.Warning("run {0}: workers [{1}] on {2} crashed at step {3}", c.RunId, string.Join(",", c.Event.Workers), c.Event.Node, c.Event.Step);
+        });
+        Receive<AggregatorFinished>(f => _run?.Id == f.RunId, f =>
+        {
+            var run = _run!;
+            run.Client.Tell(new RunCompleted(run.Id, f.Stats, [.. run.Events], run.DataSource, run.Parameters));
+            End(run);
+        });
+        Receive<NodeFailed>(f => _run?.Id == f.RunId, f => Fail(_run!, f.Reason));
+        Receive<SetupExpired>(e => _run is { Started: false } r && r.Id == e.RunId, _ => Fail(_run!, $"the nodes did not set the run up within {SetupTimeout.TotalSeconds:0} s"));
+        Receive<Terminated>(t => _run is { } r && r.Client.Equals(t.ActorRef), _ => End(_run!)); // the client went away: nobody wants the result
+        Receive<object>(_ => { }); // replies of a run that already ended
+    }
+
+    public static Props Props() => Akka.Actor.Props.Create(() => new ClusterCoordinator());
+
+    protected override void PreStart() =>
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.UnreachableMember));
+
+    protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    private static ActorSelection Agent(IActorContext context, Address node) => context.ActorSelection(new RootActorPath(node) / "user" / NodeAgent.Name);
+
+    private void OnSubmit(SubmitRun submit)
+    {
+        if (_run is not null)
+        {
+            Sender.Tell(new RunRejected($"the cluster is busy with run {_run.Id}; one run at a time"));
+            return;
+        }
+        Experiments.ExperimentSpec spec;
+        try
+        {
+            spec = NodeAgent.ParseSpec(submit.ExperimentHocon);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Sender.Tell(new RunRejected($"bad experiment: {e.Message}"));
+            return;
+        }
+        if (spec.Kind != "parameter-server" || spec.Workers.Byzantine > 0)
+        {
+            Sender.Tell(new RunRejected($"cluster mode runs parameter-server experiments with honest workers only (experiment.kind = {spec.Kind}, workers.byzantine = {spec.Workers.Byzantine})"));
+            return;
+        }
+        var members = _up.Values.OrderBy(m => m, Member.AgeOrdering).ToList();
+        var workerNodes = members.Where(m => m.HasRole("worker")).Select(m => m.Address).ToList();
+        // Prefer an aggregator node that hosts no workers; the oldest such node.
+        var aggregator = members.Where(m => m.HasRole("aggregator")).OrderBy(m => m.HasRole("worker") ? 1 : 0).Select(m => m.Address).FirstOrDefault();
+        if (workerNodes.Count == 0 || aggregator is null)
+        {
+            Sender.Tell(new RunRejected($"the cluster has {workerNodes.Count} worker node(s) and {(aggregator is null ? "no" : "an")} aggregator node; need at least one of each " +
+                                        "(start nodes with: actors node --seed ADDRESS --roles worker | aggregator)"));
+            return;
+        }
+        var placement = new Dictionary<Address, int[]>();
+        for (int n = 0; n < workerNodes.Count; n++)
+        {
+            var ids = Enumerable.Range(0, spec.Workers.Honest).Where(i => i % workerNodes.Count == n).ToArray();
+            if (ids.Length > 0) placement[workerNodes[n]] = ids;
+        }
+        var id = $"{++_runs}-{DateTime.UtcNow:HHmmss}";
+        var run = new Run(id, Sender, submit.ExperimentHocon, spec.Workers.Honest, aggregator, placement);
+        _run = run;
+        Context.Watch(Sender);
+        run.Timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(SetupTimeout, Self, new SetupExpired(id), Self);
+        Agent(Context, aggregator).Tell(new HostAggregator(id, submit.ExperimentHocon, Self, Sender));
+        Sender.Tell(new RunAccepted(id, aggregator.ToString(), [.. placement.Select(p => $"{p.Key} <- workers {string.Join(",", p.Value)}")]));
+        _log.Info("run {0}: aggregator on {1}, workers on {2} node(s)", id, aggregator, placement.Count);
+    }
+
+    private void OnAggregatorReady(AggregatorReady ready)
+    {
+        var run = _run!;
+        run.Host = ready.Host;
+        run.DataSource = ready.DataSource;
+        run.Parameters = ready.Parameters;
+        // Learning messages travel as Akka.Remote frames; the bulk side channel is not wired into the actors yet.
+        const long frameLimit = 480_000;
+        if (ready.Parameters * 8 + 64 > frameLimit)
+        {
+            Fail(run, string.Create(CultureInfo.InvariantCulture,
+                $"the model has {ready.Parameters} parameters; cluster mode currently sends models as single Akka.Remote frames (< {frameLimit} bytes), so models up to ~{frameLimit / 8} parameters"));
+            return;
+        }
+        foreach (var (node, ids) in run.Placement)
+            Agent(Context, node).Tell(new HostWorkers(run.Id, run.Hocon, ids, ready.Aggregator, Self));
+    }
+
+    private void OnWorkersReady(WorkersReady ready)
+    {
+        var run = _run!;
+        for (int k = 0; k < ready.WorkerIds.Length; k++) run.Paths[ready.WorkerIds[k]] = ready.Paths[k];
+        if (run.Started || run.Paths.Any(p => p is null)) return;
+        run.Started = true;
+        run.Timeout?.Cancel();
+        run.Host.Tell(new StartRun(run.Id, [.. run.Paths.Select(p => p!)]));
+        // A node lost while the run was being set up.
+        foreach (var node in run.Placement.Keys.Where(a => !_up.ContainsKey(a)).ToList()) LoseWorkerNode(run, node, "lost during setup");
+    }
+
+    private void NodeLost(Address node, string how)
+    {
+        _up.Remove(node);
+        if (_run is not { } run) return;
+        if (node.Equals(run.AggregatorNode))
+        {
+            Fail(run, $"the aggregator node {node} is {how}");
+            return;
+        }
+        if (run.Started) LoseWorkerNode(run, node, how);
+    }
+
+    private void LoseWorkerNode(Run run, Address node, string how)
+    {
+        if (!run.Placement.TryGetValue(node, out var ids)) return;
+        var lost = ids.Where(run.Crashed.Add).ToArray();
+        if (lost.Length == 0) return;
+        _log.Warning("run {0}: worker node {1} is {2}: workers [{3}] crashed", run.Id, node, how, string.Join(",", lost));
+        if (run.Crashed.Count >= run.Paths.Length)
+        {
+            Fail(run, $"every worker crashed (last: node {node} is {how})");
+            return;
+        }
+        run.Host.Tell(new LoseWorkers(run.Id, lost, node.ToString()));
+    }
+
+    private void Fail(Run run, string reason)
+    {
+        _log.Warning("run {0} failed: {1}", run.Id, reason);
+        run.Client.Tell(new RunRejected(reason));
+        End(run);
+    }
+
+    private void End(Run run)
+    {
+        run.Timeout?.Cancel();
+        Context.Unwatch(run.Client);
+        foreach (var node in run.Placement.Keys.Append(run.AggregatorNode).Distinct())
+            Agent(Context, node).Tell(new EndRun(run.Id));
+        _run = null;
+    }
+}

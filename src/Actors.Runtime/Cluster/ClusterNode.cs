@@ -1,0 +1,38 @@
+using Actors.Learning.Util;
+using Akka.Actor;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Configuration;
+
+namespace Actors.Runtime.Cluster;
+
+/// <summary>
+/// Starts one cluster node (<c>actors seed</c>, <c>actors node</c>): the ActorSystem <c>actors</c> with the node's config,
+/// its <see cref="NodeAgent"/>, the coordinator singleton (on <c>coordinator</c> nodes) and a proxy to it on every node.
+/// </summary>
+public static class ClusterNode
+{
+    public static ActorSystem Start(ClusterConfigOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        // Several node processes share the machine's cores: one torch thread each (ACTORS_TORCH_THREADS overrides).
+        TorchSetup.Initialize(int.TryParse(Environment.GetEnvironmentVariable("ACTORS_TORCH_THREADS"), out var t) && t > 0 ? t : 1);
+        var config = WithClusterTools(ClusterConfig.Load(options));
+        var system = ActorSystem.Create(ClusterConfig.SystemName, config);
+        system.ActorOf(Props.Create<NodeAgent>(), NodeAgent.Name);
+        var roles = config.GetStringList("akka.cluster.roles", []);
+        if (roles.Contains(ClusterCoordinator.Role))
+        {
+            system.ActorOf(ClusterSingletonManager.Props(ClusterCoordinator.Props(), PoisonPill.Instance,
+                ClusterSingletonManagerSettings.Create(system).WithRole(ClusterCoordinator.Role).WithSingletonName(ClusterCoordinator.SingletonName)), ClusterCoordinator.SingletonName);
+        }
+        system.ActorOf(ClusterSingletonProxy.Props($"/user/{ClusterCoordinator.SingletonName}",
+            ClusterSingletonProxySettings.Create(system).WithRole(ClusterCoordinator.Role).WithSingletonName(ClusterCoordinator.SingletonName)), ClusterCoordinator.ProxyName);
+        return system;
+    }
+
+    /// <summary>The node's address as others reach it.</summary>
+    public static Address Address(ActorSystem system) => Akka.Cluster.Cluster.Get(system).SelfAddress;
+
+    internal static Config WithClusterTools(Config config) =>
+        config.WithFallback(ClusterSingleton.DefaultConfig());
+}

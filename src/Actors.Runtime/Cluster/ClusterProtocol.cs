@@ -1,0 +1,88 @@
+using Akka.Actor;
+using static Actors.Runtime.Protocol.ExperimentProtocol;
+
+namespace Actors.Runtime.Cluster;
+
+/// <summary>Marker of every control message between cluster nodes; bound to Hyperion (allow-listed) in akka.hocon.</summary>
+public interface IClusterMessage;
+
+/// <summary>
+/// Control messages of cluster mode: client &lt;-&gt; coordinator singleton &lt;-&gt; node agents. Plain values and arrays only
+/// (Hyperion's allow-list must name every type it instantiates). Tensors never travel here.
+/// </summary>
+public static class ClusterProtocol
+{
+    /// <summary>Client to coordinator (through the singleton proxy): run this experiment (fully resolved HOCON). Replies go to the sender.</summary>
+    public sealed record SubmitRun(string ExperimentHocon) : IClusterMessage;
+
+    public sealed record RunAccepted(string RunId, string AggregatorNode, string[] WorkerNodes) : IClusterMessage;
+
+    /// <summary>The run did not start or ended without a result.</summary>
+    public sealed record RunRejected(string Reason) : IClusterMessage;
+
+    /// <summary>Coordinator to the agent of an aggregator node: build the aggregator and evaluator for this run.</summary>
+    public sealed record HostAggregator(string RunId, string ExperimentHocon, IActorRef Coordinator, IActorRef Client) : IClusterMessage;
+
+    public sealed record AggregatorReady(string RunId, IActorRef Host, IActorRef Aggregator, string DataSource, long Parameters) : IClusterMessage;
+
+    /// <summary>Coordinator to the agent of a worker node: build these workers, talking to <paramref name="Aggregator"/>.</summary>
+    public sealed record HostWorkers(string RunId, string ExperimentHocon, int[] WorkerIds, IActorRef Aggregator, IActorRef Coordinator) : IClusterMessage;
+
+    /// <summary>The workers exist; <paramref name="Paths"/> are their full actor paths, in the order of <paramref name="WorkerIds"/>.</summary>
+    public sealed record WorkersReady(string RunId, int[] WorkerIds, string[] Paths) : IClusterMessage;
+
+    /// <summary>Coordinator to the aggregator host: every worker exists; <paramref name="WorkerPaths"/> indexed by worker id.</summary>
+    public sealed record StartRun(string RunId, string[] WorkerPaths) : IClusterMessage;
+
+    /// <summary>Coordinator to the aggregator host: these workers' node is gone.</summary>
+    public sealed record LoseWorkers(string RunId, int[] WorkerIds, string Node) : IClusterMessage;
+
+    /// <summary>Aggregator host to coordinator: the loss took effect at <paramref name="Step"/>.</summary>
+    public sealed record WorkersCrashed(string RunId, CrashEvent Event) : IClusterMessage;
+
+    public sealed record CrashEvent(long Step, int[] Workers, string Node) : IClusterMessage;
+
+    /// <summary>One metrics row, aggregator host to client.</summary>
+    public sealed record ClusterEvaluation(long Step, long UpdatesApplied, double VirtualTimeS, long MessagesSent, long BytesSent, long BytesUplink,
+        long BytesUplinkUncompressed, double TestLoss, double TestAccuracy, bool Final) : IClusterMessage
+    {
+        public static ClusterEvaluation From(EvaluationResult r)
+        {
+            ArgumentNullException.ThrowIfNull(r);
+            var c = r.Counters;
+            return new(c.Step, c.UpdatesApplied, c.VirtualTimeS, c.MessagesSent, c.BytesSent, c.BytesUplink, c.BytesUplinkUncompressed, r.TestLoss, r.TestAccuracy, r.Final);
+        }
+
+        public EvaluationResult ToResult() =>
+            new(new RunCounters(Step, UpdatesApplied, VirtualTimeS, MessagesSent, BytesSent, BytesUplink, BytesUplinkUncompressed), TestLoss, TestAccuracy, Final);
+    }
+
+    /// <summary><see cref="Protocol.TrainingStats"/> flattened to arrays for the wire.</summary>
+    public sealed record ClusterStats(long Steps, long UpdatesApplied, double VirtualTimeS, string[] DropReasons, long[] DropCounts,
+        double StalenessMean, long StalenessMax, long[] StalenessKeys, long[] StalenessCounts, long[] Accepted, long[] Dropped) : IClusterMessage
+    {
+        public static ClusterStats From(Protocol.TrainingStats s)
+        {
+            ArgumentNullException.ThrowIfNull(s);
+            return new(s.Steps, s.UpdatesApplied, s.VirtualTimeS, [.. s.UpdatesDropped.Keys], [.. s.UpdatesDropped.Values], s.StalenessMean, s.StalenessMax,
+                [.. s.StalenessHistogram.Keys], [.. s.StalenessHistogram.Values], [.. s.PerWorker.Select(w => w.Accepted)], [.. s.PerWorker.Select(w => w.Dropped)]);
+        }
+
+        public Protocol.TrainingStats ToStats() => new(Steps, UpdatesApplied, VirtualTimeS,
+            DropReasons.Zip(DropCounts).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal),
+            StalenessMean, StalenessMax, new SortedDictionary<long, long>(StalenessKeys.Zip(StalenessCounts).ToDictionary(p => p.First, p => p.Second)),
+            Accepted.Select((a, i) => new Protocol.WorkerCounts(i, a, Dropped[i])).ToList());
+    }
+
+    /// <summary>Aggregator host to coordinator: the last step is applied and the final evaluation is out.</summary>
+    public sealed record AggregatorFinished(string RunId, ClusterStats Stats) : IClusterMessage;
+
+    /// <summary>Coordinator to client: the run is complete.</summary>
+    public sealed record RunCompleted(string RunId, ClusterStats Stats, CrashEvent[] Crashes, string DataSource, long Parameters) : IClusterMessage;
+
+    /// <summary>A node could not build or run its part.</summary>
+    public sealed record NodeFailed(string RunId, string Reason) : IClusterMessage;
+
+    /// <summary>Coordinator to every agent of the run: stop and free this run's actors and data.</summary>
+    public sealed record EndRun(string RunId) : IClusterMessage;
+}

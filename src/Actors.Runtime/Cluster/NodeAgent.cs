@@ -1,0 +1,167 @@
+using Actors.Learning.Training;
+using Actors.Runtime.Actors;
+using Actors.Runtime.Experiments;
+using Actors.Runtime.Protocol;
+using Actors.Runtime.Running;
+using Actors.Runtime.Simulation;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Event;
+using static Actors.Runtime.Cluster.ClusterProtocol;
+using static Actors.Runtime.Protocol.ExperimentProtocol;
+using static Actors.Runtime.Protocol.ParameterServerProtocol;
+
+namespace Actors.Runtime.Cluster;
+
+/// <summary>
+/// Runs on every node at <c>/user/node</c>. The worker and aggregator actors hold local objects (trainers, codecs), so they are
+/// never remote-deployed: the coordinator tells this agent what to host, and the agent builds the learning parts from the
+/// experiment spec itself (same seeds, same data partition as a local run) and spawns the actors here.
+/// </summary>
+public sealed class NodeAgent : ReceiveActor
+{
+    public const string Name = "node";
+
+    public NodeAgent()
+    {
+        Receive<HostAggregator>(h => Context.ActorOf(Props.Create(() => new AggregatorHost(h)).WithDispatcher(TensorDispatcher), $"aggregator-{h.RunId}"));
+        Receive<HostWorkers>(h => Context.ActorOf(Props.Create(() => new WorkerHost(h)).WithDispatcher(TensorDispatcher), $"workers-{h.RunId}"));
+        Receive<EndRun>(e =>
+        {
+            foreach (var child in Context.GetChildren().Where(c => c.Path.Name.EndsWith("-" + e.RunId, StringComparison.Ordinal)))
+                Context.Stop(child);
+        });
+    }
+
+    public const string TensorDispatcher = "actors.tensor-dispatcher";
+
+    // A host that fails reports it itself; never restart one (it would rebuild a run nobody waits for).
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    internal static ExperimentSpec ParseSpec(string hocon) => ExperimentSpec.Parse(ConfigurationFactory.ParseString(hocon).WithFallback(ExperimentConfig.Reference));
+}
+
+/// <summary>The aggregator and evaluator of one run on this node; relays their results to the coordinator and the client.</summary>
+internal sealed class AggregatorHost : ReceiveActor
+{
+    private readonly HostAggregator _order;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ExperimentParts? _parts;
+    private IActorRef _aggregator = ActorRefs.Nobody;
+    private RunProgress _progress = new(0);
+    private TrainingStats? _stats;
+    private bool _finalEvaluated, _reported;
+
+    public AggregatorHost(HostAggregator order)
+    {
+        _order = order;
+        Receive<StartRun>(s =>
+        {
+            var provider = ((ExtendedActorSystem)Context.System).Provider;
+            var workers = s.WorkerPaths.Select(p => provider.ResolveActorRef(p)).ToArray();
+            _aggregator.Tell(new Wire(_aggregator, workers, []));
+            _aggregator.Tell(new StartTraining());
+        });
+        Receive<LoseWorkers>(l =>
+        {
+            _aggregator.Tell(new WorkersLost(l.WorkerIds));
+            _order.Coordinator.Tell(new WorkersCrashed(_order.RunId, new CrashEvent(_progress.Step, l.WorkerIds, l.Node)));
+        });
+        Receive<EvaluationResult>(r =>
+        {
+            _order.Client.Tell(ClusterEvaluation.From(r));
+            if (r.Final) _finalEvaluated = true;
+            TryReport();
+        });
+        Receive<TrainingFinished>(f =>
+        {
+            _stats = f.Stats;
+            TryReport();
+        });
+        Receive<RunFailed>(f => _order.Coordinator.Tell(new NodeFailed(_order.RunId, f.Reason)));
+    }
+
+    protected override void PreStart()
+    {
+        try
+        {
+            var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
+            _parts = ExperimentParts.Build(spec, w => _log.Warning(w));
+            _progress = new RunProgress(spec.Steps);
+            var scheduler = Context.System.Scheduler;
+            var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher(NodeAgent.TensorDispatcher), "evaluator");
+            var server = new ParameterServer(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr);
+            _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new RealtimeNetwork(scheduler), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec)
+                .WithDispatcher(NodeAgent.TensorDispatcher), "aggregator");
+            _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, _aggregator, _parts.Data.Source, _parts.ParameterCount));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _order.Coordinator.Tell(new NodeFailed(_order.RunId, $"aggregator node {Context.System.Name}: {e.GetType().Name}: {e.Message}"));
+            Context.Stop(Self);
+        }
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
+    {
+        _order.Coordinator.Tell(new NodeFailed(_order.RunId, $"aggregator: {e.GetType().Name}: {e.Message}"));
+        return Directive.Stop;
+    });
+
+    private void TryReport()
+    {
+        if (_reported || _stats is null || !_finalEvaluated) return;
+        _reported = true;
+        _order.Coordinator.Tell(new AggregatorFinished(_order.RunId, ClusterStats.From(_stats)));
+    }
+
+    // Children (aggregator, evaluator) have stopped by now: their parts can go.
+    protected override void PostStop() => _parts?.Dispose();
+}
+
+/// <summary>Some workers of one run on this node.</summary>
+internal sealed class WorkerHost : ReceiveActor
+{
+    private readonly HostWorkers _order;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ExperimentParts? _parts;
+
+    public WorkerHost(HostWorkers order) => _order = order;
+
+    protected override void PreStart()
+    {
+        try
+        {
+            var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
+            _parts = ExperimentParts.Build(spec, w => _log.Warning(w));
+            var scheduler = Context.System.Scheduler;
+            var timing = new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total);
+            var network = new RealtimeNetwork(scheduler);
+            var clock = new RealtimeClock(scheduler);
+            var address = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
+            var paths = new string[_order.WorkerIds.Length];
+            for (int k = 0; k < _order.WorkerIds.Length; k++)
+            {
+                int id = _order.WorkerIds[k];
+                var worker = Context.ActorOf(WorkerActor.Props(id, _parts.Honest[id], _parts.Codecs[id], network, clock, timing, simulated: false)
+                    .WithDispatcher(NodeAgent.TensorDispatcher), $"worker-{id}");
+                worker.Tell(new Wire(_order.Aggregator, [], []));
+                paths[k] = worker.Path.ToStringWithAddress(address);
+            }
+            _order.Coordinator.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, paths));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _order.Coordinator.Tell(new NodeFailed(_order.RunId, $"worker node: {e.GetType().Name}: {e.Message}"));
+            Context.Stop(Self);
+        }
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
+    {
+        _order.Coordinator.Tell(new NodeFailed(_order.RunId, $"worker: {e.GetType().Name}: {e.Message}"));
+        return Directive.Stop;
+    });
+
+    protected override void PostStop() => _parts?.Dispose();
+}
