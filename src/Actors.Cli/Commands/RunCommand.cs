@@ -41,6 +41,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var overrides = settings.Set;
         if (settings.Cluster is not null)
         {
+            ClusterConfig.NormalizeSeed(settings.Cluster); // a bad address is bad input, before anything else
             ClusterMode.CheckNotSimulation(file, settings.Set);
             overrides = [.. settings.Set, "experiment.mode=realtime"];
         }

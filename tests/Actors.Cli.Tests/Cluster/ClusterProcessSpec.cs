@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Actors.Cli.Commands;
+using Xunit.Abstractions;
+
+namespace Actors.Cli.Tests.Cluster;
+
+/// <summary>
+/// The CI check with real processes of the built <c>actors</c> binary on loopback: a seed (coordinator + aggregator) and
+/// two worker nodes, an experiment through <c>actors run --cluster</c>, one worker node killed mid-run; the run completes.
+/// </summary>
+public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "actors-cluster-tests", Guid.NewGuid().ToString("N"));
+    private readonly List<Process> _processes = [];
+    private readonly ConcurrentQueue<string> _log = new();
+
+    public void Dispose()
+    {
+        foreach (var p in _processes)
+        {
+            try
+            {
+                if (!p.HasExited) p.Kill(entireProcessTree: true);
+                p.WaitForExit(5000);
+            }
+            catch (InvalidOperationException)
+            {
+                // never started or already reaped
+            }
+            p.Dispose();
+        }
+        foreach (var line in _log.TakeLast(60)) output.WriteLine(line);
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
+    }
+
+    [Fact(Timeout = 150_000)]
+    public async Task Run_survives_a_killed_worker_node_and_writes_summary()
+    {
+        var port = FreePort();
+        var seed = $"127.0.0.1:{port}";
+        var up = new ConcurrentDictionary<string, bool>();
+        Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--roles", "aggregator"], up);
+        await WaitFor(() => up.ContainsKey("seed"), TimeSpan.FromSeconds(40), "seed up");
+        var node1 = Start("node1", ["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker"], up);
+        var node2 = Start("node2", ["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker"], up);
+        await WaitFor(() => up.ContainsKey("node1") && up.ContainsKey("node2"), TimeSpan.FromSeconds(40), "both worker nodes up");
+
+        var run = Path.Combine(_dir, "run");
+        var client = Start("run", ["run", "--quiet", "--cluster", seed, "--out", run,
+            "--set", "data.dataset=synthetic", "--set", "data.synthetic.train=2000", "--set", "data.synthetic.test=500", "--set", "data.synthetic.features=32",
+            "--set", "model.type=logreg", "--set", "workers.honest=4", "--set", "experiment.steps=3000", "--set", "experiment.eval-every=250",
+            "--set", "experiment.name=cluster-ci"], up);
+
+        // Kill a worker node once training is visibly under way (two evaluation rows after the header).
+        var metrics = Path.Combine(run, "metrics.csv");
+        await WaitFor(() => File.Exists(metrics) && ReadShared(metrics).Count(l => l.Length > 0) >= 3, TimeSpan.FromSeconds(60), "training under way");
+        node2.Kill(entireProcessTree: true);
+        _log.Enqueue($"killed node2 at {DateTime.UtcNow:HH:mm:ss.fff}");
+
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(70))) await client.WaitForExitAsync(cts.Token);
+        Assert.Equal(0, client.ExitCode);
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!.AsObject();
+        Assert.Equal(3000, summary["steps"]!.GetValue<long>());
+        Assert.True(summary["workers_crashed"]!.GetValue<int>() >= 1, summary.ToJsonString());
+        var events = summary["workers_crashed_events"]!.AsArray();
+        Assert.NotEmpty(events);
+        Assert.True(events[0]!["step"]!.GetValue<long>() > 0);
+        foreach (var f in new[] { "config.hocon", "metrics.csv", "summary.md", "accuracy.png" })
+            Assert.True(File.Exists(Path.Combine(run, f)), $"{f} missing");
+        Assert.False(node1.HasExited, "the surviving worker node stays up");
+    }
+
+    private Process Start(string name, string[] args, ConcurrentDictionary<string, bool> up)
+    {
+        var info = UpCommand.SelfStartInfo(args);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.Environment["ACTORS_LOGLEVEL"] = "WARNING";
+        var p = Process.Start(info) ?? throw new InvalidOperationException($"could not start {name}");
+        _processes.Add(p);
+        p.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            _log.Enqueue($"[{name}] {e.Data}");
+            if (e.Data.Contains(" up: ", StringComparison.Ordinal)) up[name] = true;
+        };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) _log.Enqueue($"[{name}!] {e.Data}"); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    private static string[] ReadShared(string path)
+    {
+        using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var r = new StreamReader(s);
+        return r.ReadToEnd().Split('\n');
+    }
+
+    private async Task WaitFor(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout) throw new TimeoutException($"{what}: not within {timeout.TotalSeconds:0} s");
+            if (_processes.FirstOrDefault(p => p.HasExited && p.ExitCode != 0 && p.ExitCode != 137) is { } dead)
+                throw new InvalidOperationException($"{what}: a child process exited with {dead.ExitCode}");
+            await Task.Delay(200);
+        }
+        _log.Enqueue($"{what} after {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
