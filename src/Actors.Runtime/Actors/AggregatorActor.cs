@@ -32,6 +32,7 @@ public sealed class AggregatorActor : SimulatedActor
     private readonly UpdateBook _book;
     private readonly RunProgress _progress;
     private readonly UpdateCodec? _broadcastCodec;
+    private readonly long _checkpointEvery;
     private torch.Tensor? _public; // what workers hold when broadcasts are compressed deltas
 
     private IReadOnlyList<IActorRef> _workers = [];
@@ -44,8 +45,9 @@ public sealed class AggregatorActor : SimulatedActor
     private bool _finished;
 
     public AggregatorActor(ExperimentSpec spec, ParameterServer server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
-        UpdateCodec? broadcastCodec = null)
+        UpdateCodec? broadcastCodec = null, long checkpointEvery = 0)
     {
+        _checkpointEvery = checkpointEvery;
         _progress = progress;
         _broadcastCodec = broadcastCodec;
         _spec = spec;
@@ -78,8 +80,8 @@ public sealed class AggregatorActor : SimulatedActor
     }
 
     public static Props Props(ExperimentSpec spec, ParameterServer server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
-        UpdateCodec? broadcastCodec = null) =>
-        Akka.Actor.Props.Create(() => new AggregatorActor(spec, server, network, clock, evaluator, coordinator, progress, broadcastCodec));
+        UpdateCodec? broadcastCodec = null, long checkpointEvery = 0) =>
+        Akka.Actor.Props.Create(() => new AggregatorActor(spec, server, network, clock, evaluator, coordinator, progress, broadcastCodec, checkpointEvery));
 
     private int Quorum => _timing.Mode == "deadline" && _timing.Quorum > 0 ? Math.Min(_timing.Quorum, _live.Count) : _live.Count;
 
@@ -241,6 +243,8 @@ public sealed class AggregatorActor : SimulatedActor
 
         bool last = _server.Version >= _spec.Steps;
         if (last || _server.Version % _spec.EvalEvery == 0) Evaluate(final: last);
+        if (!last && _checkpointEvery > 0 && _server.Version % _checkpointEvery == 0)
+            _coordinator.Tell(new AggregatorCheckpoint(_server.Version, TensorPayload.FromTensor(_server.Parameters)));
         if (last)
         {
             _finished = true;

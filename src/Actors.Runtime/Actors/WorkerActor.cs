@@ -45,6 +45,10 @@ public sealed class WorkerActor : SimulatedActor
         {
             _aggregator = w.Aggregator;
             _taps = w.Byzantine;
+            // A new aggregator (cluster failover) restarts from a checkpoint: its versions start over, forget the old ones.
+            _lastVersion = -1;
+            _pending = null;
+            _computed = null;
         });
         Receive<ModelBroadcast>(OnModel);
         Receive<ComputeDone>(OnComputeDone);

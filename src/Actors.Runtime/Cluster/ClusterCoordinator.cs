@@ -29,7 +29,12 @@ public sealed class ClusterCoordinator : ReceiveActor
         public string Id { get; } = id;
         public IActorRef Client { get; } = client;
         public string Hocon { get; } = hocon;
-        public Address AggregatorNode { get; } = aggregatorNode;
+        public Address AggregatorNode { get; set; } = aggregatorNode;
+        public HashSet<Address> Retired { get; } = []; // aggregator nodes given up on (they may still hold the run's actors)
+        public (long Version, byte[] Model)? Checkpoint { get; set; }
+        public List<long> Restarts { get; } = [];
+        /// <summary>During a failover: worker nodes that have not yet pointed their workers at the new aggregator.</summary>
+        public HashSet<Address>? PendingRewire { get; set; }
         public Dictionary<Address, int[]> Placement { get; } = placement;
         public string?[] Paths { get; } = new string?[workers];
         public HashSet<int> Crashed { get; } = [];
@@ -58,10 +63,11 @@ public sealed class ClusterCoordinator : ReceiveActor
             _run!.Events.Add(c.Event);
             _log.Warning("run {0}: workers [{1}] on {2} crashed at step {3}", c.RunId, string.Join(",", c.Event.Workers), c.Event.Node, c.Event.Step);
         });
+        Receive<CheckpointSaved>(c => _run?.Id == c.RunId && NodeOf(Sender).Equals(_run.AggregatorNode), c => _run!.Checkpoint = (c.Version, c.Model));
         Receive<AggregatorFinished>(f => _run?.Id == f.RunId, f =>
         {
             var run = _run!;
-            run.Client.Tell(new RunCompleted(run.Id, f.Stats, [.. run.Events], run.DataSource, run.Parameters));
+            run.Client.Tell(new RunCompleted(run.Id, f.Stats, [.. run.Events], [.. run.Restarts], run.DataSource, run.Parameters));
             End(run);
         });
         Receive<NodeFailed>(f => _run?.Id == f.RunId, f => Fail(_run!, f.Reason));
@@ -76,6 +82,9 @@ public sealed class ClusterCoordinator : ReceiveActor
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.UnreachableMember));
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    /// <summary>The cluster address of the node an actor lives on (local refs carry no host).</summary>
+    private Address NodeOf(IActorRef actor) => actor.Path.Address.HasGlobalScope ? actor.Path.Address : _cluster.SelfAddress;
 
     private static ActorSelection Agent(IActorContext context, Address node) => context.ActorSelection(new RootActorPath(node) / "user" / NodeAgent.Name);
 
@@ -122,7 +131,7 @@ public sealed class ClusterCoordinator : ReceiveActor
         _run = run;
         Context.Watch(Sender);
         run.Timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(SetupTimeout, Self, new SetupExpired(id), Self);
-        Agent(Context, aggregator).Tell(new HostAggregator(id, submit.ExperimentHocon, Self, Sender));
+        Agent(Context, aggregator).Tell(new HostAggregator(id, submit.ExperimentHocon, Self, Sender, 0, null));
         Sender.Tell(new RunAccepted(id, aggregator.ToString(), [.. placement.Select(p => $"{p.Key} <- workers {string.Join(",", p.Value)}")]));
         _log.Info("run {0}: aggregator on {1}, workers on {2} node(s)", id, aggregator, placement.Count);
     }
@@ -130,7 +139,16 @@ public sealed class ClusterCoordinator : ReceiveActor
     private void OnAggregatorReady(AggregatorReady ready)
     {
         var run = _run!;
+        if (!NodeOf(Sender).Equals(run.AggregatorNode)) return; // from a retired aggregator node
         run.Host = ready.Host;
+        if (run.Started)
+        {
+            // Failover: point the surviving workers at the new aggregator, then start it (OnWorkersReady).
+            run.PendingRewire = [.. run.Placement.Where(p => p.Value.Any(i => !run.Crashed.Contains(i)) && _up.ContainsKey(p.Key)).Select(p => p.Key)];
+            foreach (var node in run.PendingRewire) Agent(Context, node).Tell(new Rewire(run.Id, ready.Aggregator));
+            if (run.PendingRewire.Count == 0) Fail(run, "no worker node left after the aggregator failover");
+            return;
+        }
         run.DataSource = ready.DataSource;
         run.Parameters = ready.Parameters;
         // Learning messages travel as Akka.Remote frames; the bulk side channel is not wired into the actors yet.
@@ -148,11 +166,17 @@ public sealed class ClusterCoordinator : ReceiveActor
     private void OnWorkersReady(WorkersReady ready)
     {
         var run = _run!;
+        if (run.PendingRewire is { } pending)
+        {
+            pending.Remove(NodeOf(Sender));
+            TryRestart(run);
+            return;
+        }
         for (int k = 0; k < ready.WorkerIds.Length; k++) run.Paths[ready.WorkerIds[k]] = ready.Paths[k];
         if (run.Started || run.Paths.Any(p => p is null)) return;
         run.Started = true;
         run.Timeout?.Cancel();
-        run.Host.Tell(new StartRun(run.Id, [.. run.Paths.Select(p => p!)]));
+        run.Host.Tell(new StartRun(run.Id, [.. run.Paths.Select(p => p!)], []));
         // A node lost while the run was being set up.
         foreach (var node in run.Placement.Keys.Where(a => !_up.ContainsKey(a)).ToList()) LoseWorkerNode(run, node, "lost during setup");
     }
@@ -163,10 +187,38 @@ public sealed class ClusterCoordinator : ReceiveActor
         if (_run is not { } run) return;
         if (node.Equals(run.AggregatorNode))
         {
-            Fail(run, $"the aggregator node {node} is {how}");
+            FailOver(run, node, how);
             return;
         }
         if (run.Started) LoseWorkerNode(run, node, how);
+        if (run.PendingRewire is { } pending && pending.Remove(node)) TryRestart(run);
+    }
+
+    /// <summary>The aggregator's node is gone: restart the aggregator on another aggregator node from the last checkpoint.</summary>
+    private void FailOver(Run run, Address lost, string how)
+    {
+        run.Retired.Add(lost);
+        var spare = _up.Values.Where(m => m.HasRole("aggregator") && !run.Retired.Contains(m.Address))
+            .OrderBy(m => m.HasRole("worker") ? 1 : 0).ThenBy(m => m, Member.AgeOrdering).Select(m => m.Address).FirstOrDefault();
+        if (!run.Started || spare is null)
+        {
+            Fail(run, $"the aggregator node {lost} is {how}{(spare is null ? " and no other aggregator node is up" : " before the run started")}");
+            return;
+        }
+        var (version, model) = run.Checkpoint ?? (0, null!);
+        _log.Warning("run {0}: aggregator node {1} is {2}; restarting the aggregator on {3} from the checkpoint at step {4}", run.Id, lost, how, spare, version);
+        Agent(Context, lost).Tell(new EndRun(run.Id));
+        run.AggregatorNode = spare;
+        run.Host = ActorRefs.Nobody;
+        run.Restarts.Add(version);
+        Agent(Context, spare).Tell(new HostAggregator(run.Id, run.Hocon, Self, run.Client, version, model));
+    }
+
+    private void TryRestart(Run run)
+    {
+        if (run.PendingRewire is not { Count: 0 }) return;
+        run.PendingRewire = null;
+        run.Host.Tell(new StartRun(run.Id, [.. run.Paths.Select(p => p!)], [.. run.Crashed]));
     }
 
     private void LoseWorkerNode(Run run, Address node, string how)
@@ -194,7 +246,7 @@ public sealed class ClusterCoordinator : ReceiveActor
     {
         run.Timeout?.Cancel();
         Context.Unwatch(run.Client);
-        foreach (var node in run.Placement.Keys.Append(run.AggregatorNode).Distinct())
+        foreach (var node in run.Placement.Keys.Append(run.AggregatorNode).Concat(run.Retired).Distinct())
             Agent(Context, node).Tell(new EndRun(run.Id));
         _run = null;
     }

@@ -21,7 +21,14 @@ public static class ClusterProtocol
     public sealed record RunRejected(string Reason) : IClusterMessage;
 
     /// <summary>Coordinator to the agent of an aggregator node: build the aggregator and evaluator for this run.</summary>
-    public sealed record HostAggregator(string RunId, string ExperimentHocon, IActorRef Coordinator, IActorRef Client) : IClusterMessage;
+    /// <remarks>With a checkpoint (<paramref name="CheckpointModel"/> not null) the aggregator resumes from it: a failover.</remarks>
+    public sealed record HostAggregator(string RunId, string ExperimentHocon, IActorRef Coordinator, IActorRef Client, long CheckpointVersion, byte[]? CheckpointModel) : IClusterMessage;
+
+    /// <summary>Aggregator host to coordinator, every <c>cluster.checkpoint-every</c> steps: the model (TensorPayload bytes) at a version.</summary>
+    public sealed record CheckpointSaved(string RunId, long Version, byte[] Model) : IClusterMessage;
+
+    /// <summary>Coordinator to the agent of a worker node after a failover: point the run's workers at the new aggregator; answered with <see cref="WorkersReady"/>.</summary>
+    public sealed record Rewire(string RunId, IActorRef Aggregator) : IClusterMessage;
 
     public sealed record AggregatorReady(string RunId, IActorRef Host, IActorRef Aggregator, string DataSource, long Parameters) : IClusterMessage;
 
@@ -32,7 +39,7 @@ public static class ClusterProtocol
     public sealed record WorkersReady(string RunId, int[] WorkerIds, string[] Paths) : IClusterMessage;
 
     /// <summary>Coordinator to the aggregator host: every worker exists; <paramref name="WorkerPaths"/> indexed by worker id.</summary>
-    public sealed record StartRun(string RunId, string[] WorkerPaths) : IClusterMessage;
+    public sealed record StartRun(string RunId, string[] WorkerPaths, int[] Crashed) : IClusterMessage;
 
     /// <summary>Coordinator to the aggregator host: these workers' node is gone.</summary>
     public sealed record LoseWorkers(string RunId, int[] WorkerIds, string Node) : IClusterMessage;
@@ -78,7 +85,8 @@ public static class ClusterProtocol
     public sealed record AggregatorFinished(string RunId, ClusterStats Stats) : IClusterMessage;
 
     /// <summary>Coordinator to client: the run is complete.</summary>
-    public sealed record RunCompleted(string RunId, ClusterStats Stats, CrashEvent[] Crashes, string DataSource, long Parameters) : IClusterMessage;
+    /// <remarks><paramref name="AggregatorRestarts"/>: the checkpoint versions the aggregator resumed from after losing its node.</remarks>
+    public sealed record RunCompleted(string RunId, ClusterStats Stats, CrashEvent[] Crashes, long[] AggregatorRestarts, string DataSource, long Parameters) : IClusterMessage;
 
     /// <summary>A node could not build or run its part.</summary>
     public sealed record NodeFailed(string RunId, string Reason) : IClusterMessage;

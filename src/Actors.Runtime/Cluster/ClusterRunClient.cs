@@ -27,7 +27,7 @@ public static class ClusterRunClient
         using var dir = new RunDirectory(runDirectory);
         dir.WriteConfig(hocon);
 
-        var config = ClusterConfig.Load(new ClusterConfigOptions { Roles = ["client"], Overrides = ["akka.actor.provider=remote", "akka.loglevel=WARNING"] });
+        var config = ClusterConfig.Load(new ClusterConfigOptions { Roles = ["client"], Overrides = ["akka.actor.provider=remote", "akka.loglevel=ERROR", "akka.remote.log-remote-lifecycle-events=off"] });
         var done = new TaskCompletionSource<RunCompleted>(TaskCreationOptions.RunContinuationsAsynchronously);
         var system = ActorSystem.Create(ClusterConfig.SystemName, config);
         RunCompleted completed;
@@ -58,6 +58,9 @@ public static class ClusterRunClient
             events.Add(new JsonObject { ["step"] = c.Step, ["workers"] = workers, ["node"] = c.Node });
         }
         summary["workers_crashed_events"] = events;
+        var restarts = new JsonArray();
+        foreach (var v in completed.AggregatorRestarts) restarts.Add(new JsonObject { ["resumed_from_step"] = v });
+        summary["aggregator_restarts"] = restarts;
         dir.WriteSummary(summary);
         var points = dir.Rows.Select(r => ((double)r.Counters.Step, r.TestAccuracy, r.TestLoss)).ToList();
         Plots.Accuracy(Path.Combine(dir.Path, "accuracy.png"), $"{spec.Name}: {spec.Model.Type}, {spec.Workers.Honest} workers on a cluster, {spec.Aggregator.Type}", points);

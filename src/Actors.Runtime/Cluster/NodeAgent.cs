@@ -26,6 +26,7 @@ public sealed class NodeAgent : ReceiveActor
     {
         Receive<HostAggregator>(h => Context.ActorOf(Props.Create(() => new AggregatorHost(h)).WithDispatcher(TensorDispatcher), $"aggregator-{h.RunId}"));
         Receive<HostWorkers>(h => Context.ActorOf(Props.Create(() => new WorkerHost(h)).WithDispatcher(TensorDispatcher), $"workers-{h.RunId}"));
+        Receive<Rewire>(r => Context.Child($"workers-{r.RunId}").Forward(r));
         Receive<EndRun>(e =>
         {
             foreach (var child in Context.GetChildren().Where(c => c.Path.Name.EndsWith("-" + e.RunId, StringComparison.Ordinal)))
@@ -60,6 +61,7 @@ internal sealed class AggregatorHost : ReceiveActor
             var provider = ((ExtendedActorSystem)Context.System).Provider;
             var workers = s.WorkerPaths.Select(p => provider.ResolveActorRef(p)).ToArray();
             _aggregator.Tell(new Wire(_aggregator, workers, []));
+            if (s.Crashed.Length > 0) _aggregator.Tell(new WorkersLost(s.Crashed));
             _aggregator.Tell(new StartTraining());
         });
         Receive<LoseWorkers>(l =>
@@ -79,6 +81,7 @@ internal sealed class AggregatorHost : ReceiveActor
             TryReport();
         });
         Receive<RunFailed>(f => _order.Coordinator.Tell(new NodeFailed(_order.RunId, f.Reason)));
+        Receive<AggregatorCheckpoint>(c => _order.Coordinator.Tell(new CheckpointSaved(_order.RunId, c.Version, c.Model.Encode())));
     }
 
     protected override void PreStart()
@@ -91,7 +94,14 @@ internal sealed class AggregatorHost : ReceiveActor
             var scheduler = Context.System.Scheduler;
             var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher(NodeAgent.TensorDispatcher), "evaluator");
             var server = new ParameterServer(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr);
-            _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new RealtimeNetwork(scheduler), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec)
+            if (_order.CheckpointModel is { } checkpoint)
+            {
+                using var model = Learning.Wire.TensorPayload.Decode(checkpoint).ToTensor();
+                server.Restore(model, _order.CheckpointVersion);
+                _log.Warning("run {0}: aggregator resumes from the checkpoint at step {1}", _order.RunId, _order.CheckpointVersion);
+            }
+            long checkpointEvery = spec.Config.HasPath("cluster.checkpoint-every") ? spec.Config.GetLong("cluster.checkpoint-every") : 0;
+            _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new RealtimeNetwork(scheduler), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery)
                 .WithDispatcher(NodeAgent.TensorDispatcher), "aggregator");
             _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, _aggregator, _parts.Data.Source, _parts.ParameterCount));
         }
@@ -126,7 +136,18 @@ internal sealed class WorkerHost : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ExperimentParts? _parts;
 
-    public WorkerHost(HostWorkers order) => _order = order;
+    public WorkerHost(HostWorkers order)
+    {
+        _order = order;
+        Receive<Rewire>(r =>
+        {
+            // Local tells: every worker has the new Wire before the coordinator (on this reply) lets the new aggregator broadcast.
+            foreach (var worker in Context.GetChildren()) worker.Tell(new Wire(r.Aggregator, [], []));
+            Sender.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, _paths));
+        });
+    }
+
+    private string[] _paths = [];
 
     protected override void PreStart()
     {
@@ -148,6 +169,7 @@ internal sealed class WorkerHost : ReceiveActor
                 worker.Tell(new Wire(_order.Aggregator, [], []));
                 paths[k] = worker.Path.ToStringWithAddress(address);
             }
+            _paths = paths;
             _order.Coordinator.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, paths));
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -32,6 +32,12 @@ public static class ParameterServerProtocol
     /// <summary>These workers crashed (cluster mode: their node is gone): the live set shrinks, rounds continue with the rest.</summary>
     public sealed record WorkersLost(int[] WorkerIds);
 
+    /// <summary>
+    /// The aggregator's state every <c>cluster.checkpoint-every</c> steps, to its parent: the server model at a version. The server
+    /// optimizer is plain SGD (momentum lives in the workers), so the model and its version are the whole optimizer state.
+    /// </summary>
+    public sealed record AggregatorCheckpoint(long Version, TensorPayload Model);
+
     /// <summary>Starts training: the aggregator broadcasts version 0.</summary>
     public sealed record StartTraining;
 }
