@@ -151,14 +151,6 @@ public sealed class ClusterCoordinator : ReceiveActor
         }
         run.DataSource = ready.DataSource;
         run.Parameters = ready.Parameters;
-        // Learning messages travel as Akka.Remote frames; the bulk side channel is not wired into the actors yet.
-        const long frameLimit = 480_000;
-        if (ready.Parameters * 8 + 64 > frameLimit)
-        {
-            Fail(run, string.Create(CultureInfo.InvariantCulture,
-                $"the model has {ready.Parameters} parameters; cluster mode currently sends models as single Akka.Remote frames (< {frameLimit} bytes), so models up to ~{frameLimit / 8} parameters"));
-            return;
-        }
         foreach (var (node, ids) in run.Placement)
             Agent(Context, node).Tell(new HostWorkers(run.Id, run.Hocon, ids, ready.Aggregator, Self));
     }

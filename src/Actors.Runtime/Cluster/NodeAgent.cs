@@ -101,7 +101,7 @@ internal sealed class AggregatorHost : ReceiveActor
                 _log.Warning("run {0}: aggregator resumes from the checkpoint at step {1}", _order.RunId, _order.CheckpointVersion);
             }
             long checkpointEvery = spec.Config.HasPath("cluster.checkpoint-every") ? spec.Config.GetLong("cluster.checkpoint-every") : 0;
-            _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new RealtimeNetwork(scheduler), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery)
+            _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new ClusterNetwork(Context.System), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery)
                 .WithDispatcher(NodeAgent.TensorDispatcher), "aggregator");
             _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, _aggregator, _parts.Data.Source, _parts.ParameterCount));
         }
@@ -157,7 +157,7 @@ internal sealed class WorkerHost : ReceiveActor
             _parts = ExperimentParts.Build(spec, w => _log.Warning(w));
             var scheduler = Context.System.Scheduler;
             var timing = new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total);
-            var network = new RealtimeNetwork(scheduler);
+            var network = new ClusterNetwork(Context.System);
             var clock = new RealtimeClock(scheduler);
             var address = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
             var paths = new string[_order.WorkerIds.Length];

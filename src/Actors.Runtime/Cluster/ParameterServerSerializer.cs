@@ -40,7 +40,10 @@ public sealed class ParameterServerSerializer : SerializerWithStringManifest
         _ => throw new ArgumentException($"{nameof(ParameterServerSerializer)} cannot serialize {o?.GetType().FullName ?? "null"}", nameof(o)),
     };
 
-    public override byte[] ToBinary(object obj)
+    public override byte[] ToBinary(object obj) => Encode(obj);
+
+    /// <summary>The wire bytes of a <see cref="ModelBroadcast"/> or <see cref="WorkerUpdate"/> (also what the bulk side channel carries).</summary>
+    public static byte[] Encode(object obj)
     {
         switch (obj)
         {
@@ -68,7 +71,10 @@ public sealed class ParameterServerSerializer : SerializerWithStringManifest
         }
     }
 
-    public override object FromBinary(byte[] bytes, string manifest)
+    public override object FromBinary(byte[] bytes, string manifest) => Decode(bytes, manifest, MaxElements);
+
+    /// <summary>Decodes <see cref="Encode"/>'s bytes; malformed input is counted in <see cref="Dropped"/> and throws <see cref="SerializationException"/>.</summary>
+    public static object Decode(byte[] bytes, string manifest, long maxElements)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         try
@@ -76,10 +82,10 @@ public sealed class ParameterServerSerializer : SerializerWithStringManifest
             return manifest switch
             {
                 BroadcastManifest when bytes.Length >= 9 && bytes[8] <= 1 => new ModelBroadcast(
-                    BinaryPrimitives.ReadInt64LittleEndian(bytes), TensorPayload.Decode(bytes[9..], MaxElements), bytes[8] == 1),
+                    BinaryPrimitives.ReadInt64LittleEndian(bytes), TensorPayload.Decode(bytes[9..], maxElements), bytes[8] == 1),
                 UpdateManifest when bytes.Length >= 20 => new WorkerUpdate(
                     BinaryPrimitives.ReadInt32LittleEndian(bytes), BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(4)),
-                    TensorPayload.Decode(bytes[20..], MaxElements), BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(12))),
+                    TensorPayload.Decode(bytes[20..], maxElements), BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(12))),
                 _ => throw new SerializationException($"{nameof(ParameterServerSerializer)}: bad manifest '{manifest}' or short message ({bytes.Length} bytes)"),
             };
         }

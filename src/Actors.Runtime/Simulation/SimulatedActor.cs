@@ -16,6 +16,13 @@ public abstract class SimulatedActor : ReceiveActor
 
     protected override bool AroundReceive(Receive receive, object message)
     {
+        // Cluster mode: a big learning message arrives as a side-channel handle; claim the bytes, then handle the message itself.
+        if (Cluster.ClusterNetwork.IsLearningMessage(message))
+        {
+            Cluster.ClusterNetwork.Claim(Context.System, (Transport.BulkHandle)message).PipeTo(Self, Sender);
+            return true;
+        }
+        if (message is Cluster.BulkDropped) return true;
         if (message is not Delivery d) return base.AroundReceive(receive, message);
         var clock = Sender;
         _originalSender = d.OriginalSender;
