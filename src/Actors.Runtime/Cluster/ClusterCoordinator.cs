@@ -32,6 +32,7 @@ public sealed class ClusterCoordinator : ReceiveActor
         public Address AggregatorNode { get; set; } = aggregatorNode;
         public HashSet<Address> Retired { get; } = []; // aggregator nodes given up on (they may still hold the run's actors)
         public (long Version, byte[] Model)? Checkpoint { get; set; }
+        public CheckpointAssembly Assembly { get; set; } = new();
         public List<long> Restarts { get; } = [];
         /// <summary>During a failover: worker nodes that have not yet pointed their workers at the new aggregator.</summary>
         public HashSet<Address>? PendingRewire { get; set; }
@@ -63,7 +64,10 @@ public sealed class ClusterCoordinator : ReceiveActor
             _run!.Events.Add(c.Event);
             _log.Warning("run {0}: workers [{1}] on {2} crashed at step {3}", c.RunId, string.Join(",", c.Event.Workers), c.Event.Node, c.Event.Step);
         });
-        Receive<CheckpointSaved>(c => _run?.Id == c.RunId && NodeOf(Sender).Equals(_run.AggregatorNode), c => _run!.Checkpoint = (c.Version, c.Model));
+        Receive<CheckpointChunk>(c => _run?.Id == c.RunId && NodeOf(Sender).Equals(_run.AggregatorNode), c =>
+        {
+            if (_run!.Assembly.Add(c) is { } model) _run.Checkpoint = (c.Version, model);
+        });
         Receive<AggregatorFinished>(f => _run?.Id == f.RunId, f =>
         {
             var run = _run!;
@@ -197,13 +201,17 @@ public sealed class ClusterCoordinator : ReceiveActor
             Fail(run, $"the aggregator node {lost} is {how}{(spare is null ? " and no other aggregator node is up" : " before the run started")}");
             return;
         }
-        var (version, model) = run.Checkpoint ?? (0, null!);
+        var (version, model) = run.Checkpoint ?? (0, []);
         _log.Warning("run {0}: aggregator node {1} is {2}; restarting the aggregator on {3} from the checkpoint at step {4}", run.Id, lost, how, spare, version);
         Agent(Context, lost).Tell(new EndRun(run.Id));
         run.AggregatorNode = spare;
         run.Host = ActorRefs.Nobody;
         run.Restarts.Add(version);
-        Agent(Context, spare).Tell(new HostAggregator(run.Id, run.Hocon, Self, run.Client, version, model));
+        run.Assembly = new CheckpointAssembly(); // chunks of the lost aggregator still in flight are ignored (other node)
+        var agent = Agent(Context, spare);
+        if (version > 0)
+            foreach (var chunk in CheckpointChunk.Split(run.Id, version, model)) agent.Tell(chunk);
+        agent.Tell(new HostAggregator(run.Id, run.Hocon, Self, run.Client, version, null));
     }
 
     private void TryRestart(Run run)

@@ -21,11 +21,53 @@ public static class ClusterProtocol
     public sealed record RunRejected(string Reason) : IClusterMessage;
 
     /// <summary>Coordinator to the agent of an aggregator node: build the aggregator and evaluator for this run.</summary>
-    /// <remarks>With a checkpoint (<paramref name="CheckpointModel"/> not null) the aggregator resumes from it: a failover.</remarks>
+    /// <remarks>
+    /// With <paramref name="CheckpointVersion"/> &gt; 0 the aggregator resumes from that checkpoint (a failover), whose chunks the
+    /// coordinator sent just before; the agent fills in <paramref name="CheckpointModel"/>.
+    /// </remarks>
     public sealed record HostAggregator(string RunId, string ExperimentHocon, IActorRef Coordinator, IActorRef Client, long CheckpointVersion, byte[]? CheckpointModel) : IClusterMessage;
 
-    /// <summary>Aggregator host to coordinator, every <c>cluster.checkpoint-every</c> steps: the model (TensorPayload bytes) at a version.</summary>
-    public sealed record CheckpointSaved(string RunId, long Version, byte[] Model) : IClusterMessage;
+    /// <summary>
+    /// Part <paramref name="Index"/> of <paramref name="Count"/> of a checkpoint (TensorPayload bytes of the model at <paramref name="Version"/>):
+    /// aggregator host to coordinator every <c>cluster.checkpoint-every</c> steps, and coordinator to the agent of the node that
+    /// takes over (before its <see cref="HostAggregator"/>). Chunks stay far below the frame size, so heartbeats keep flowing.
+    /// </summary>
+    public sealed record CheckpointChunk(string RunId, long Version, int Index, int Count, byte[] Bytes) : IClusterMessage
+    {
+        public const int ChunkBytes = 128 * 1024;
+
+        public static IEnumerable<CheckpointChunk> Split(string runId, long version, byte[] model)
+        {
+            ArgumentNullException.ThrowIfNull(model);
+            int count = Math.Max(1, (model.Length + ChunkBytes - 1) / ChunkBytes);
+            for (int i = 0; i < count; i++)
+                yield return new CheckpointChunk(runId, version, i, count, model[(i * ChunkBytes)..Math.Min(model.Length, (i + 1) * ChunkBytes)]);
+        }
+    }
+
+    /// <summary>Reassembles <see cref="CheckpointChunk"/>s of one checkpoint (a newer version replaces an unfinished older one).</summary>
+    public sealed class CheckpointAssembly
+    {
+        private byte[][] _parts = [];
+        private int _received;
+
+        public long Version { get; private set; } = -1;
+
+        /// <summary>Adds a chunk; returns the whole model once every chunk of its version is in.</summary>
+        public byte[]? Add(CheckpointChunk c)
+        {
+            ArgumentNullException.ThrowIfNull(c);
+            if (c.Version != Version || _parts.Length != c.Count)
+            {
+                Version = c.Version;
+                _parts = new byte[c.Count][];
+                _received = 0;
+            }
+            if (c.Index < 0 || c.Index >= _parts.Length || _parts[c.Index] is not null) return null;
+            _parts[c.Index] = c.Bytes;
+            return ++_received == _parts.Length ? [.. _parts.SelectMany(p => p)] : null;
+        }
+    }
 
     /// <summary>Coordinator to the agent of a worker node after a failover: point the run's workers at the new aggregator; answered with <see cref="WorkersReady"/>.</summary>
     public sealed record Rewire(string RunId, IActorRef Aggregator) : IClusterMessage;

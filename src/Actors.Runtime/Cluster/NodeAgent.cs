@@ -22,8 +22,27 @@ public sealed class NodeAgent : ReceiveActor
 {
     public const string Name = "node";
 
+    private readonly Dictionary<string, CheckpointAssembly> _checkpoints = [];
+    private readonly Dictionary<string, byte[]> _complete = [];
+
     public NodeAgent()
     {
+        Receive<CheckpointChunk>(c =>
+        {
+            if (!_checkpoints.TryGetValue(c.RunId, out var a)) _checkpoints[c.RunId] = a = new CheckpointAssembly();
+            if (a.Add(c) is { } model) _complete[c.RunId] = model;
+        });
+        Receive<HostAggregator>(h => h.CheckpointVersion > 0, h =>
+        {
+            _checkpoints.Remove(h.RunId);
+            if (!_complete.Remove(h.RunId, out var model))
+            {
+                h.Coordinator.Tell(new NodeFailed(h.RunId, $"the checkpoint at step {h.CheckpointVersion} did not arrive whole"));
+                return;
+            }
+            var order = h with { CheckpointModel = model };
+            Context.ActorOf(Props.Create(() => new AggregatorHost(order)).WithDispatcher(TensorDispatcher), $"aggregator-{h.RunId}");
+        });
         Receive<HostAggregator>(h => Context.ActorOf(Props.Create(() => new AggregatorHost(h)).WithDispatcher(TensorDispatcher), $"aggregator-{h.RunId}"));
         Receive<HostWorkers>(h => Context.ActorOf(Props.Create(() => new WorkerHost(h)).WithDispatcher(TensorDispatcher), $"workers-{h.RunId}"));
         Receive<Rewire>(r => Context.Child($"workers-{r.RunId}").Forward(r));
@@ -81,7 +100,10 @@ internal sealed class AggregatorHost : ReceiveActor
             TryReport();
         });
         Receive<RunFailed>(f => _order.Coordinator.Tell(new NodeFailed(_order.RunId, f.Reason)));
-        Receive<AggregatorCheckpoint>(c => _order.Coordinator.Tell(new CheckpointSaved(_order.RunId, c.Version, c.Model.Encode())));
+        Receive<AggregatorCheckpoint>(c =>
+        {
+            foreach (var chunk in CheckpointChunk.Split(_order.RunId, c.Version, c.Model.Encode())) _order.Coordinator.Tell(chunk);
+        });
     }
 
     protected override void PreStart()
