@@ -1,0 +1,46 @@
+using Actors.Learning.Aggregation;
+using Actors.Learning.Training;
+using Actors.Learning.Wire;
+using Actors.Runtime.Actors;
+using Actors.Runtime.Experiments;
+using Actors.Runtime.Running;
+using Actors.Runtime.Simulation;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using TorchSharp;
+using static Actors.Runtime.Protocol.ExperimentProtocol;
+using static Actors.Runtime.Protocol.ParameterServerProtocol;
+
+namespace Actors.Runtime.Tests.Cluster;
+
+public sealed class WorkersLostSpec : TestKit
+{
+    [Fact]
+    public void Sync_round_closes_with_the_workers_left_when_one_crashes_and_checkpoints_follow_the_schedule()
+    {
+        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "optimizer.lr=1", "experiment.steps=3", "experiment.eval-every=10", "experiment.mode=realtime"]));
+        var server = new ParameterServer(torch.zeros(2), new Mean(), spec.Optimizer.Lr);
+        var evaluator = CreateTestProbe();
+        var parent = CreateTestProbe();
+        var w0 = CreateTestProbe();
+        var w1 = CreateTestProbe();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(spec, server, new RealtimeNetwork(Sys.Scheduler), new RealtimeClock(Sys.Scheduler), evaluator.Ref, parent.Ref,
+            new RunProgress(3), checkpointEvery: 1));
+        aggregator.Tell(new Wire(aggregator, [w0.Ref, w1.Ref], []));
+        aggregator.Tell(new StartTraining());
+        w0.ExpectMsg<ModelBroadcast>();
+        w1.ExpectMsg<ModelBroadcast>();
+
+        aggregator.Tell(new WorkerUpdate(0, 0, TensorPayload.FromTensor(torch.tensor(new[] { 1f, 1f })), 0), w0.Ref);
+        w0.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // waits for worker 1
+        aggregator.Tell(new WorkersLost([1]));
+        Assert.Equal(1, w0.ExpectMsg<ModelBroadcast>().Version); // closed with worker 0 alone
+        var checkpoint = parent.ExpectMsg<AggregatorCheckpoint>();
+        Assert.Equal(1, checkpoint.Version);
+        using (var model = checkpoint.Model.ToTensor()) Assert.Equal(new[] { -1f, -1f }, model.data<float>().ToArray());
+        w1.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // a crashed worker gets no more models
+
+        aggregator.Tell(new WorkerUpdate(0, 1, TensorPayload.FromTensor(torch.tensor(new[] { 1f, 1f })), 0), w0.Ref);
+        Assert.Equal(2, w0.ExpectMsg<ModelBroadcast>().Version); // rounds go on with the live set
+    }
+}
