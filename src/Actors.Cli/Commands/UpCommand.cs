@@ -38,6 +38,11 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
             e.Cancel = true;
             stop.Cancel();
         };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
         try
         {
             children.Add(Spawn(["seed", "--host", "127.0.0.1", "--port", settings.Port.ToString(CultureInfo.InvariantCulture), "--roles", "aggregator", .. sets], "seed"));
