@@ -88,6 +88,7 @@ public sealed class AggregatorActor : SimulatedActor
     private void OnUpdate(WorkerUpdate u)
     {
         if (_finished) return;
+        if (!MessageSender.Path.Address.HasLocalScope) _network.Received(u.Update.SizeBytes, u.UncompressedBytes, LinkKind.Uplink);
         if (u.WorkerId < 0 || u.WorkerId >= _workers.Count || !_live.Contains(u.WorkerId))
         {
             _book.Drop("malformed", -1);

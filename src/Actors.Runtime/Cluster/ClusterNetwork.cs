@@ -37,6 +37,9 @@ public sealed class ClusterNetwork(ActorSystem system, long bulkThreshold = Clus
             .PipeTo(target, sender, handle => handle, e => new Status.Failure(e));
     }
 
+    /// <summary>Workers count what they send on their own nodes; the aggregator's node counts their updates on arrival.</summary>
+    public void Received(long bytes, long uncompressedBytes, LinkKind kind) => Stats.Record(bytes, uncompressedBytes, kind);
+
     /// <summary>True for a handle that carries a learning message.</summary>
     public static bool IsLearningMessage(object message) => message is BulkHandle { Codec: BroadcastCodec or UpdateCodec };
 

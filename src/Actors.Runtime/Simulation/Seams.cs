@@ -33,6 +33,14 @@ public interface INetwork
     void Send(int from, int to, IActorRef target, object message, IActorRef sender, long bytes, long uncompressedBytes, LinkKind kind);
 
     NetworkStats Stats { get; }
+
+    /// <summary>
+    /// A learning message arrived from another process (cluster mode): networks whose senders count on other nodes record it
+    /// here, so the receiving side's counters cover both directions. In-process networks already counted it at <see cref="Send"/>.
+    /// </summary>
+    void Received(long bytes, long uncompressedBytes, LinkKind kind)
+    {
+    }
 }
 
 /// <summary>Learning-message counters (thread-safe).</summary>

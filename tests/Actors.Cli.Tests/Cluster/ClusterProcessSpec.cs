@@ -65,6 +65,7 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, client.ExitCode);
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!.AsObject();
         Assert.Equal(3000, summary["steps"]!.GetValue<long>());
+        Assert.True(summary["bytes_uplink"]!.GetValue<long>() > 0, "updates are counted where they arrive");
         Assert.True(summary["workers_crashed"]!.GetValue<int>() >= 1, summary.ToJsonString());
         var events = summary["workers_crashed_events"]!.AsArray();
         Assert.NotEmpty(events);
