@@ -1,0 +1,87 @@
+using Actors.Learning.Wire;
+using Actors.Runtime.Cluster;
+using Akka.Actor;
+using Akka.Serialization;
+using TorchSharp;
+using static Actors.Runtime.Cluster.ClusterProtocol;
+using static Actors.Runtime.Protocol.ParameterServerProtocol;
+
+namespace Actors.Runtime.Tests.Cluster;
+
+public sealed class ClusterProtocolSpec : IAsyncLifetime
+{
+    private ActorSystem _system = null!;
+
+    public Task InitializeAsync()
+    {
+        _system = ActorSystem.Create("actors", ClusterConfig.Load(new ClusterConfigOptions
+        {
+            Roles = ["worker"],
+            Environment = new Dictionary<string, string?>(),
+            Overrides = ["akka.actor.provider=remote", "akka.loglevel=ERROR"],
+        }));
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync() => _system.Terminate();
+
+    public static TheoryData<string> Messages => [.. Samples(ActorRefs.Nobody).Keys];
+
+    private static Dictionary<string, object> Samples(IActorRef r)
+    {
+        var stats = new ClusterStats(3, 6, 1.5, ["stale", "malformed"], [1, 2], 0.5, 1, [0, 1], [5, 1], [3, 3], [0, 1]);
+        object[] all =
+        [
+            new SubmitRun("experiment { steps = 3 }"), new RunAccepted("1", "a", ["b <- workers 0"]), new RunRejected("no"),
+            new HostAggregator("1", "x", r, r, 0, null), new HostAggregator("1", "x", r, r, 20, [1, 2, 3]),
+            new AggregatorReady("1", r, r, "synthetic", 330), new HostWorkers("1", "x", [0, 2], r, r), new WorkersReady("1", [0, 2], ["p0", "p2"]),
+            new StartRun("1", ["p0", "p1"], [1]), new LoseWorkers("1", [1], "n"), new WorkersCrashed("1", new CrashEvent(5, [1, 3], "n")),
+            new ClusterEvaluation(1, 2, 3, 4, 5, 6, 7, 0.5, 0.9, true), new AggregatorFinished("1", stats),
+            new RunCompleted("1", stats, [new CrashEvent(5, [1], "n")], [20], "synthetic", 330), new NodeFailed("1", "boom"), new EndRun("1"),
+            new CheckpointChunk("1", 20, 0, 1, [9, 9]), new Rewire("1", r),
+            new ModelBroadcast(4, TensorPayload.FromTensor(torch.ones(5)), true), new WorkerUpdate(1, 4, TensorPayload.FromTensor(torch.ones(5)), 20),
+        ];
+        return all.Select((m, i) => (m, i)).ToDictionary(p => $"{p.m.GetType().Name}#{p.i}", p => p.m);
+    }
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Every_cross_node_message_round_trips_through_its_bound_serializer(string name)
+    {
+        var message = Samples(_system.DeadLetters)[name];
+        var serializer = _system.Serialization.FindSerializerFor(message);
+        Assert.IsNotType<NewtonSoftJsonSerializer>(serializer);
+        var bytes = serializer.ToBinary(message);
+        var back = serializer is SerializerWithStringManifest s
+            ? s.FromBinary(bytes, s.Manifest(message))
+            : serializer.FromBinary(bytes, message.GetType());
+        Assert.IsType(message.GetType(), back);
+        if (message is not (ModelBroadcast or WorkerUpdate)) Assert.Equal(Json(message), Json(back));
+    }
+
+    [Fact]
+    public void Checkpoint_chunks_reassemble_and_a_newer_version_replaces_an_unfinished_one()
+    {
+        var model = Enumerable.Range(0, 300_000).Select(i => (byte)i).ToArray();
+        var chunks = CheckpointChunk.Split("1", 40, model).ToList();
+        Assert.Equal(3, chunks.Count);
+        var assembly = new CheckpointAssembly();
+        Assert.Null(assembly.Add(CheckpointChunk.Split("1", 20, model).First())); // an older, unfinished checkpoint
+        Assert.Null(assembly.Add(chunks[2]));
+        Assert.Null(assembly.Add(chunks[0]));
+        Assert.Equal(model, assembly.Add(chunks[1]));
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new() { Converters = { new ActorRefAsPath() } };
+
+    private static string Json(object o) => System.Text.Json.JsonSerializer.Serialize(o, o.GetType(), JsonOptions);
+
+    private sealed class ActorRefAsPath : System.Text.Json.Serialization.JsonConverter<IActorRef>
+    {
+        public override IActorRef Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+            throw new NotSupportedException();
+
+        public override void Write(System.Text.Json.Utf8JsonWriter writer, IActorRef value, System.Text.Json.JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.Path.ToString());
+    }
+}
