@@ -30,6 +30,6 @@ public sealed class TrimmedMean : IAggregator
         while (n - 2 * b <= 0) b--;
         if (b == 0) return x.mean([0L]).MoveToOuterDisposeScope();
         var sorted = x.sort(0).Values;
-        return sorted.narrow(0, b, n - 2 * b).sum(0).div_(n - 2 * b).MoveToOuterDisposeScope();
+        return sorted.narrow(0, b, n - 2 * b).sum([0L]).div_(n - 2 * b).MoveToOuterDisposeScope();
     }
 }
