@@ -10,9 +10,10 @@ namespace Actors.Learning.Aggregation;
 /// divided by the expected n (<see cref="AggregationContext.N"/>), so missing workers pull towards the old center.
 /// </summary>
 /// <remarks>
-/// Cost: ||x_i - v||^2 = ||x_i||^2 - 2 x_i.v + ||v||^2 with the norms computed once, and
-/// v' = v (1 - sum c_i / n) + (1/n) X^T c; an iteration is two matrix-vector products over the stacked inputs X
-/// instead of forming every x_i - v.
+/// Cost: ||x_i - v||^2 = ||x_i||^2 - 2 x_i.v + ||v||^2 with the norms computed once (they double as the finiteness
+/// check), and v' = v (1 - sum c_i / n) + (1/n) sum_i c_i x_i: an iteration reads every input twice (one dot product,
+/// one accumulation) instead of forming x_i - v. The inputs are not stacked: a fresh [n, d] copy cost more than the
+/// two matrix-vector products it enables (measured).
 /// </remarks>
 public sealed class CenteredClipping(double tau = 10, int iterations = 3, bool divideByExpected = false) : IAggregator, IDisposable
 {
@@ -34,33 +35,34 @@ public sealed class CenteredClipping(double tau = 10, int iterations = 3, bool d
     {
         long d = RobustInputs.Length(updates);
         using var scope = torch.NewDisposeScope();
-        var x = RobustInputs.StackFinite(updates, context, squaredNorms: true, out var norms);
-        int n = (int)x.shape[0];
-        if (_center is null || _center.shape[0] != d || _center.dtype != x.dtype)
+        var x = RobustInputs.FiniteWithSquaredNorms(updates, context, out var norms);
+        int n = x.Count;
+        var dtype = updates[0].dtype;
+        if (_center is null || _center.shape[0] != d || _center.dtype != dtype)
         {
             _center?.Dispose();
-            _center = torch.zeros(d, x.dtype).DetachFromDisposeScope();
+            _center = torch.zeros(d, dtype).DetachFromDisposeScope();
         }
         double divisor = DivideByExpected ? Math.Max(context.N, n) : n;
         if (n == 0) return _center.clone().MoveToOuterDisposeScope();
 
         var v = _center;
         double vv = v.dot(v).to(torch.float64).item<double>();
+        var xv = new double[n];
         for (int l = 0; l < Iterations; l++)
         {
-            var xv = vv == 0 ? new double[n] : RobustInputs.ToDoubles(x.mv(v));
+            // One read of each input for x_i.v, one accumulate for sum c_i x_i: no x_i - v is ever formed.
+            for (int i = 0; i < n; i++) xv[i] = vv == 0 ? 0 : x[i].dot(v).to(torch.float64).item<double>();
             var c = new double[n];
             double cs = 0;
             for (int i = 0; i < n; i++)
             {
                 double dist = Math.Sqrt(Math.Max(0, norms[i] - 2 * xv[i] + vv));
-                c[i] = dist <= Tau ? 1 : Tau / dist;
-                c[i] /= divisor;
+                c[i] = (dist <= Tau ? 1 : Tau / dist) / divisor;
                 cs += c[i];
             }
-            using var ct = torch.tensor(c, torch.float64).to(x.dtype);
-            var next = ct.matmul(x);
-            if (vv != 0) next.add_(v, alpha: 1 - cs);
+            var next = vv == 0 ? x[0].mul(c[0]) : v.mul(1 - cs).add_(x[0], alpha: c[0]);
+            for (int i = 1; i < n; i++) next.add_(x[i], alpha: c[i]);
             v = next;
             vv = v.dot(v).to(torch.float64).item<double>();
         }

@@ -14,12 +14,9 @@ public sealed class CoordinateWiseMedian : IAggregator
     {
         long d = RobustInputs.Length(updates);
         using var scope = torch.NewDisposeScope();
-        var x = RobustInputs.StackFinite(updates, context, squaredNorms: false, out _);
-        long n = x.shape[0];
+        var x = RobustInputs.Finite(updates, context);
+        long n = x.Count;
         if (n == 0) return torch.zeros(d, updates[0].dtype).MoveToOuterDisposeScope();
-        var lower = x.kthvalue((n + 1) / 2, 0).values;
-        if (n % 2 == 1) return lower.MoveToOuterDisposeScope();
-        var upper = x.kthvalue(n / 2 + 1, 0).values;
-        return lower.add_(upper).mul_(0.5).MoveToOuterDisposeScope();
+        return CoordinateSelection.Median(x).MoveToOuterDisposeScope();
     }
 }

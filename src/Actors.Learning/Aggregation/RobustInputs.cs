@@ -70,5 +70,30 @@ internal static class RobustInputs
         return kept;
     }
 
+    /// <summary>
+    /// The finite updates (same tensors, not copies) and their squared norms; the others are counted as dropped.
+    /// ||x||^2 doubles as the finiteness test (NaN or infinity makes it non-finite; an overflow is confirmed element-wise).
+    /// </summary>
+    public static List<torch.Tensor> FiniteWithSquaredNorms(IReadOnlyList<torch.Tensor> updates, AggregationContext context,
+        out double[] squaredNorms)
+    {
+        Length(updates);
+        var kept = new List<torch.Tensor>(updates.Count);
+        var norms = new List<double>(updates.Count);
+        foreach (var u in updates)
+        {
+            using var s = u.dot(u);
+            double sq = s.to(torch.float64).item<double>();
+            if (double.IsFinite(sq) || torch.isfinite(u).all().item<bool>())
+            {
+                kept.Add(u);
+                norms.Add(sq);
+            }
+        }
+        if (kept.Count < updates.Count) context.CountDropped(NonFinite, updates.Count - kept.Count);
+        squaredNorms = [.. norms];
+        return kept;
+    }
+
     public static double[] ToDoubles(torch.Tensor t) => t.to(torch.float64).data<double>().ToArray();
 }

@@ -23,13 +23,11 @@ public sealed class TrimmedMean : IAggregator
     {
         long d = RobustInputs.Length(updates);
         using var scope = torch.NewDisposeScope();
-        var x = RobustInputs.StackFinite(updates, context, squaredNorms: false, out _);
-        long n = x.shape[0];
+        var x = RobustInputs.Finite(updates, context);
+        long n = x.Count;
         if (n == 0) return torch.zeros(d, updates[0].dtype).MoveToOuterDisposeScope();
         long b = Trim;
         while (n - 2 * b <= 0) b--;
-        if (b == 0) return x.mean([0L]).MoveToOuterDisposeScope();
-        var sorted = x.sort(0).Values;
-        return sorted.narrow(0, b, n - 2 * b).sum([0L]).div_(n - 2 * b).MoveToOuterDisposeScope();
+        return CoordinateSelection.TrimmedMean(x, (int)b).MoveToOuterDisposeScope();
     }
 }

@@ -43,6 +43,28 @@ public class RobustAggregatorSpec
         inputs.ForEach(t => t.Dispose());
     }
 
+    [Fact]
+    public void Median_and_trimmed_mean_equal_sorting_on_random_inputs_with_ties()
+    {
+        var rng = new Random(11);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            int n = 1 + rng.Next(12), d = 37, b = rng.Next((n + 1) / 2);
+            var rows = Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, d).Select(_ => (float)rng.Next(-4, 5)).ToArray()).ToArray();
+            var x = rows.Select(r => V(r)).ToList();
+            using var med = new CoordinateWiseMedian().Aggregate(x, Ctx(n));
+            using var tm = new TrimmedMean(b).Aggregate(x, Ctx(n));
+            for (int j = 0; j < d; j++)
+            {
+                var col = rows.Select(r => (double)r[j]).Order().ToArray();
+                double median = n % 2 == 1 ? col[n / 2] : (col[n / 2 - 1] + col[n / 2]) / 2;
+                Assert.Equal(median, Values(med)[j], 5);
+                Assert.Equal(col.Skip(b).Take(n - 2 * b).Average(), Values(tm)[j], 5);
+            }
+            x.ForEach(t => t.Dispose());
+        }
+    }
+
     private static List<torch.Tensor> KrumPoints() =>
         [V(0, 0), V(1, 0), V(2, 0), V(4, 0), V(100, 100)];
 
