@@ -14,11 +14,24 @@ internal sealed class Gram
 
     public int N => G.GetLength(0);
 
-    public static Gram Of(torch.Tensor x)
+    /// <summary>
+    /// G of the inputs, accumulated over column blocks: each block of the n vectors is stacked into a small buffer
+    /// (cache-sized) and multiplied, so no [n, d] copy of the inputs is ever made.
+    /// </summary>
+    public static Gram Of(IReadOnlyList<torch.Tensor> inputs, long blockColumns = 1 << 16)
     {
-        int n = (int)x.shape[0];
+        int n = inputs.Count;
+        long d = inputs[0].shape[0];
         using var scope = torch.NewDisposeScope();
-        var flat = x.matmul(x.t()).to(torch.float64).data<double>().ToArray();
+        var acc = torch.zeros(n, n, torch.float64);
+        for (long start = 0; start < d; start += blockColumns)
+        {
+            using var inner = torch.NewDisposeScope();
+            long len = Math.Min(blockColumns, d - start);
+            var block = torch.stack(inputs.Select(x => x.detach().narrow(0, start, len)), 0);
+            acc.add_(block.matmul(block.t()).to(torch.float64));
+        }
+        var flat = acc.data<double>().ToArray();
         var g = new double[n, n];
         for (int i = 0; i < n; i++)
         {

@@ -28,13 +28,14 @@ public sealed class Krum : IAggregator
     {
         long d = RobustInputs.Length(updates);
         using var scope = torch.NewDisposeScope();
-        var x = RobustInputs.StackFinite(updates, context, squaredNorms: false, out _);
-        int n = (int)x.shape[0];
+        var x = RobustInputs.FiniteWithSquaredNorms(updates, context, out _);
+        int n = x.Count;
         if (n == 0) return torch.zeros(d, updates[0].dtype).MoveToOuterDisposeScope();
         var chosen = Select(Gram.Of(x), n);
-        if (chosen.Length == 1) return x[chosen[0]].clone().MoveToOuterDisposeScope();
-        using var idx = torch.tensor(chosen.Select(i => (long)i).ToArray(), torch.int64);
-        return x.index_select(0, idx).mean([0L]).MoveToOuterDisposeScope();
+        var sum = x[chosen[0]].detach().clone();
+        for (int k = 1; k < chosen.Length; k++) sum.add_(x[chosen[k]]);
+        if (chosen.Length > 1) sum.div_(chosen.Length);
+        return sum.MoveToOuterDisposeScope();
     }
 
     /// <summary>Krum scores of the inputs (exposed for tests and diagnostics).</summary>

@@ -28,12 +28,13 @@ public sealed class Rfa : IAggregator
     {
         long d = RobustInputs.Length(updates);
         using var scope = torch.NewDisposeScope();
-        var x = RobustInputs.StackFinite(updates, context, squaredNorms: false, out _);
-        int n = (int)x.shape[0];
+        var x = RobustInputs.FiniteWithSquaredNorms(updates, context, out _);
+        int n = x.Count;
         if (n == 0) return torch.zeros(d, updates[0].dtype).MoveToOuterDisposeScope();
         var w = Weights(Gram.Of(x));
-        using var wt = torch.tensor(w, torch.float64).to(x.dtype);
-        return wt.matmul(x).MoveToOuterDisposeScope();
+        var z = x[0].mul(w[0]);
+        for (int i = 1; i < n; i++) z.add_(x[i], alpha: w[i]);
+        return z.MoveToOuterDisposeScope();
     }
 
     /// <summary>The coefficients w of the final z = sum_i w_i x_i.</summary>
