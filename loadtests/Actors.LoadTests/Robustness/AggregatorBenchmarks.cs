@@ -10,7 +10,8 @@ namespace Actors.LoadTests.Robustness;
 /// <summary>
 /// Every aggregator on n updates of d = 1M floats, relative to the mean (the baseline) in the same run.
 /// Targets: cclip (L = 3) under 8x mean; Krum's n^2 d Gram matrix shows as its growth from n = 25 to n = 100.
-/// In-process short job: libtorch is loaded once and the run takes minutes.
+/// In-process short job: libtorch is loaded once and the run takes minutes. Setting ACTORS_TORCH_THREADS fixes torch's
+/// intra-op threads.
 /// </summary>
 [Config(typeof(ShortInProcess))]
 public class AggregatorBenchmarks
@@ -30,6 +31,11 @@ public class AggregatorBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        // ACTORS_TORCH_THREADS=1 measures per-core work: on an oversubscribed machine OpenMP barriers dominate otherwise.
+        if (int.TryParse(Environment.GetEnvironmentVariable("ACTORS_TORCH_THREADS"), out int threads) && threads > 0)
+        {
+            torch.set_num_threads(threads);
+        }
         using var gen = new torch.Generator(42);
         _updates = Enumerable.Range(0, N).Select(_ => torch.randn(D, generator: gen).DetachFromDisposeScope()).ToList();
         _rng = new Random(1);

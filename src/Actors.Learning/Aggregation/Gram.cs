@@ -42,17 +42,4 @@ internal sealed class Gram
 
     /// <summary>||x_i - x_j||^2, clamped at 0 against rounding.</summary>
     public double SquaredDistance(int i, int j) => i == j ? 0 : Math.Max(0, G[i, i] + G[j, j] - 2 * G[i, j]);
-
-    /// <summary>(G w)_i.</summary>
-    public double[] Times(double[] w)
-    {
-        var r = new double[N];
-        for (int i = 0; i < N; i++)
-        {
-            double s = 0;
-            for (int j = 0; j < N; j++) s += G[i, j] * w[j];
-            r[i] = s;
-        }
-        return r;
-    }
 }

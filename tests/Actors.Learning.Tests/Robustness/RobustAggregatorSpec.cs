@@ -92,6 +92,21 @@ public class RobustAggregatorSpec
     }
 
     [Fact]
+    public void Gram_accumulated_over_column_blocks_equals_the_inner_products()
+    {
+        var rng = new Random(5);
+        var rows = Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, 10).Select(_ => (float)rng.Next(-3, 4)).ToArray()).ToArray();
+        var x = rows.Select(r => V(r)).ToList();
+        var g = Gram.Of(x, blockColumns: 3);
+        for (int i = 0; i < 4; i++)
+        {
+            for (int j = 0; j < 4; j++) Assert.Equal(rows[i].Zip(rows[j], (a, b) => (double)a * b).Sum(), g.G[i, j], 9);
+        }
+        Assert.Equal(rows[0].Zip(rows[1], (a, b) => (double)(a - b) * (a - b)).Sum(), g.SquaredDistance(0, 1), 9);
+        x.ForEach(t => t.Dispose());
+    }
+
+    [Fact]
     public void Rfa_is_smoothed_weiszfeld_from_zero()
     {
         // 1-D points 0, 1, 10. T = 1 by hand: betas 1/max(0, 0.1) = 10, 1, 1/10 -> z = (1 + 1) / 11.1.
