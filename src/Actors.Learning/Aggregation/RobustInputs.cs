@@ -56,6 +56,4 @@ internal static class RobustInputs
         squaredNorms = [.. norms];
         return kept;
     }
-
-    public static double[] ToDoubles(torch.Tensor t) => t.to(torch.float64).data<double>().ToArray();
 }
