@@ -21,6 +21,9 @@ public static class CliApp
                 .WithExample("run")
                 .WithExample("run", "cluster-config/experiments/default.hocon", "--set", "aggregator.type=mean", "--set", "experiment.steps=100")
                 .WithExample("run", "my.hocon", "--out", "runs/my-run");
+            config.AddCommand<SweepCommand>("sweep")
+                .WithDescription("Run a grid of experiments (cartesian product x seeds, plus baselines), resumable; writes results.md/.csv and heatmap.png.")
+                .WithExample("sweep", "cluster-config/experiments/bucketing-grid.hocon");
             config.AddCommand<ConformalCommand>("conformal")
                 .WithDescription("Conformal prediction: exact optimized full CP on a dataset, optionally side by side with standard CP.")
                 .WithExample("conformal", "--dataset", "fashion-mnist", "--ncm", "knn", "--train", "2000", "--test", "200", "--features", "pca:50", "--standard");
