@@ -28,6 +28,10 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
         [CommandOption("--plan")]
         [Description("Only list the cells, run nothing.")]
         public bool PlanOnly { get; init; }
+
+        [CommandOption("--report")]
+        [Description("Only write results.md/.csv and heatmap.png from the cells finished so far, run nothing.")]
+        public bool ReportOnly { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellation)
@@ -40,6 +44,13 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
             return 0;
         }
         var outDir = settings.Out ?? Path.Combine("runs", "sweep-" + Path.GetFileNameWithoutExtension(settings.File));
+        if (settings.ReportOnly)
+        {
+            var (_, cells) = Sweep.Plan(settings.File, settings.Set);
+            Sweep.WriteResults(cells, outDir);
+            AnsiConsole.MarkupLineInterpolated($"results: {Path.Combine(outDir, "results.md")}");
+            return 0;
+        }
         int failed = await Sweep.Run(settings.File, settings.Set, outDir, settings.Parallel ?? Environment.ProcessorCount,
             line => Console.WriteLine(line), ErrorHandling.Warn, cancellation).ConfigureAwait(false);
         AnsiConsole.MarkupLineInterpolated($"results: {Path.Combine(outDir, "results.md")}, {Path.Combine(outDir, "results.csv")}, {Path.Combine(outDir, "heatmap.png")}");
