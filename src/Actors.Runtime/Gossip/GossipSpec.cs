@@ -49,6 +49,8 @@ public sealed partial record ExperimentSpec
             throw new ExperimentConfigException($"timing.mode = async (pairwise gossip) needs gossip.algorithm = dsgd or powergossip, not '{alg}' (its updates are not per edge)");
         if (Topology.Nodes < 2)
             throw new ExperimentConfigException($"topology.nodes = {Topology.Nodes} is out of range (>= 2 for decentralized training)");
+        if (alg is "lead" or "powergossip" && Topology.Type == "one-peer-exponential")
+            throw new ExperimentConfigException($"topology.type = one-peer-exponential (directed) is not valid with gossip.algorithm = {alg}: it needs a symmetric W (valid: complete, ring, torus, star, exponential, random)");
         if (Topology.LeaveEvery > 0 && Timing.Mode == "async" && Topology.Type == "one-peer-exponential")
             throw new ExperimentConfigException("topology.type = one-peer-exponential with churn is not supported in timing.mode = async");
         if (Model.Type == "logreg" && Model.L2 <= 0)
