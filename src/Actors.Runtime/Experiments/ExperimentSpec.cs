@@ -34,7 +34,7 @@ public sealed record TimingSpec(string Mode, double DeadlineMs, int Quorum, stri
     string LatencyDistribution, double LatencySpreadMs, double BandwidthMbps);
 
 /// <summary>A fully resolved, validated experiment. Parsing from HOCON is the only way to build one from user input.</summary>
-public sealed record ExperimentSpec(
+public sealed partial record ExperimentSpec(
     string Name, long Seed, int Steps, int EvalEvery, string Kind, string Mode,
     DataSpec Data, ModelSpec Model, WorkersSpec Workers, OptimizerSpec Optimizer, AggregatorSpec Aggregator,
     AttackSpec Attack, CompressionSpec Compression, TimingSpec Timing, Config Config)
@@ -93,6 +93,7 @@ public sealed record ExperimentSpec(
                 p.Double("timing.latency-ms", min: 0), p.Choice("timing.latency-distribution", LatencyDistributions),
                 p.Double("timing.latency-spread-ms", min: 0), p.Double("timing.bandwidth-mbps", min: 0)),
             Config: c);
+        spec = spec.WithDecentralized(p);
         spec.Validate();
         return spec;
     }
