@@ -4,6 +4,12 @@ var benchmarks = new SortedDictionary<string, (string Description, Func<string[]
 {
     ["actor-overhead"] = ("time per synchronous round through actors vs the same gradient computations in a plain loop", Actors.LoadTests.Overhead.ActorOverhead.Run),
     ["compression"] = ("compress + decompress throughput vs a memory copy; serializer MB/s; 100k-case payload fuzz", a => Task.FromResult(Actors.LoadTests.Compression.CompressionBenchmark.Run(a))),
+    ["robustness"] = ("BenchmarkDotNet: each aggregator at n = 25/100, d = 1M, relative to mean (extra args go to BenchmarkDotNet)", a =>
+    {
+        if (!a.Any(x => x.StartsWith("--filter", StringComparison.Ordinal) || x == "-f")) a = [.. a, "--filter", "*"];
+        BenchmarkDotNet.Running.BenchmarkSwitcher.FromTypes([typeof(Actors.LoadTests.Robustness.AggregatorBenchmarks)]).Run(a);
+        return Task.FromResult(0);
+    }),
     ["transport"] = ("bulk tensor bytes between two cluster nodes: raw TCP vs side channel vs naive Akka (--help)", Actors.LoadTests.Transport.TransportLoadTest.RunAsync),
     [Actors.LoadTests.Transport.TransportLoadTest.NodeVerb] = ("(internal) the receiving node process of 'transport'", Actors.LoadTests.Transport.TransportLoadTest.RunNodeAsync),
     ["transport-micro"] = ("the side channel alone, two systems in one process", Actors.LoadTests.Transport.TransportMicro.RunAsync),

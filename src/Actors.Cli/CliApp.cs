@@ -21,6 +21,9 @@ public static class CliApp
                 .WithExample("run")
                 .WithExample("run", "cluster-config/experiments/default.hocon", "--set", "aggregator.type=mean", "--set", "experiment.steps=100")
                 .WithExample("run", "my.hocon", "--out", "runs/my-run");
+            config.AddCommand<SweepCommand>("sweep")
+                .WithDescription("Run a grid of experiments (cartesian product x seeds, plus baselines), resumable; writes results.md/.csv and heatmap.png.")
+                .WithExample("sweep", "cluster-config/experiments/bucketing-grid.hocon");
             config.AddCommand<SeedCommand>("seed")
                 .WithDescription("Start a cluster seed node (carries the coordinator singleton).")
                 .WithExample("seed", "--host", "10.0.0.1", "--port", "4053");

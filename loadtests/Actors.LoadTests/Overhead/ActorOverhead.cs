@@ -37,8 +37,8 @@ public static class ActorOverhead
         {
             // Interleaved, so machine noise hits all three alike.
             plain.Add(PlainLoop(parts, steps, simSpec.Optimizer.Lr));
-            sim.Add(await ActorRun(simSpec, parts));
-            real.Add(await ActorRun(realSpec, parts));
+            sim.Add(await ActorRun(simSpec));
+            real.Add(await ActorRun(realSpec));
         }
         double p = plain.Min(), s = sim.Min(), rt = real.Min();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"plain loop          {p * 1000 / steps,8:0.00} ms/round"));
@@ -65,9 +65,11 @@ public static class ActorOverhead
         return sw.Elapsed.TotalSeconds;
     }
 
-    private static async Task<double> ActorRun(ExperimentSpec spec, ExperimentParts parts)
+    /// <summary>A fresh set of learning parts per run (as `actors run` does); the clock starts after they are built.</summary>
+    private static async Task<double> ActorRun(ExperimentSpec spec)
     {
         var dir = Path.Combine(Path.GetTempPath(), "actors-overhead", Guid.NewGuid().ToString("N"));
+        using var parts = ExperimentParts.Build(spec, Console.Error.WriteLine);
         try
         {
             var sw = Stopwatch.StartNew();

@@ -50,6 +50,8 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var progress = new RunProgress(spec.Steps);
         AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Type} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {spec.Timing.Mode} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir}");
 
+        if (spec.IsGossip) AnsiConsole.WriteLine(Runtime.Gossip.GossipRunner.Describe(spec));
+
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         Console.CancelKeyPress += (_, e) =>
         {
@@ -65,6 +67,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var s = result.Summary;
         AnsiConsole.MarkupLineInterpolated(
             $"[green]done[/]: test accuracy {Fmt(s["final_test_accuracy"], "P2")}, loss {Fmt(s["final_test_loss"], "0.0000")}, {s["steps"]} steps in {Fmt(s["wall_time_s"], "0.0")} s wall ({Fmt(s["virtual_time_s"], "0.00")} s virtual) -> {result.Directory}");
+        if (s["final_suboptimality"] is { } sub) AnsiConsole.WriteLine($"final suboptimality {Fmt(sub, "E3")}, consensus distance {Fmt(s["consensus_distance"], "E3")}, {s["bytes_sent"]} bytes sent");
         return 0;
     }
 

@@ -126,7 +126,10 @@ public static class Compressors
     public static torch.Tensor Decompress(CompressedTensor compressed)
     {
         ArgumentNullException.ThrowIfNull(compressed);
-        return compressed.Codec switch
+        // A dispose scope holds every intermediate tensor: a chained temporary (x.reshape(..).to(..)) is otherwise only
+        // reachable from the native call and the GC may finalize it mid-call (seen here as "tensor does not have a device").
+        using var scope = torch.NewDisposeScope();
+        var result = compressed.Codec switch
         {
             Identity.CodecName => Identity.Reconstruct(compressed),
             TopK.CodecName => TopK.Reconstruct(compressed),
@@ -137,5 +140,6 @@ public static class Compressors
             PowerSgd.CodecName => PowerSgd.Reconstruct(compressed),
             _ => throw new ArgumentException($"unknown codec '{compressed.Codec}'; expected {string.Join(" | ", Names)}", nameof(compressed)),
         };
+        return result.MoveToOuterDisposeScope();
     }
 }

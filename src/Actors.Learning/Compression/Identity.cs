@@ -17,7 +17,7 @@ public sealed class Identity : ICompressor
         return new CompressedTensor(CodecName, x.shape, [x.detach().clone()], dtype: x.dtype);
     }
 
-    public torch.Tensor Decompress(CompressedTensor compressed) => Reconstruct(compressed);
+    public torch.Tensor Decompress(CompressedTensor compressed) => Compressors.Decompress(compressed);
 
     public static torch.Tensor Reconstruct(CompressedTensor c)
     {

@@ -62,7 +62,7 @@ public sealed class PowerSgd : ICompressor, IDisposable
         return new CompressedTensor(CodecName, x.shape, parts, dtype: x.dtype);
     }
 
-    public torch.Tensor Decompress(CompressedTensor compressed) => Reconstruct(compressed);
+    public torch.Tensor Decompress(CompressedTensor compressed) => Compressors.Decompress(compressed);
 
     public static torch.Tensor Reconstruct(CompressedTensor c)
     {

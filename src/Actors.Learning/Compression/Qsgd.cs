@@ -55,7 +55,7 @@ public sealed class Qsgd : ICompressor, IDisposable
         return new CompressedTensor(CodecName, x.shape, [q], [norm, Levels], dtype: x.dtype);
     }
 
-    public torch.Tensor Decompress(CompressedTensor compressed) => Reconstruct(compressed);
+    public torch.Tensor Decompress(CompressedTensor compressed) => Compressors.Decompress(compressed);
 
     public static torch.Tensor Reconstruct(CompressedTensor c)
     {

@@ -46,7 +46,7 @@ public sealed class RandK(double ratio, RandKScaling scaling = RandKScaling.Unbi
         return new CompressedTensor(CodecName, x.shape, [values], seed: seed, dtype: x.dtype);
     }
 
-    public torch.Tensor Decompress(CompressedTensor compressed) => Reconstruct(compressed);
+    public torch.Tensor Decompress(CompressedTensor compressed) => Compressors.Decompress(compressed);
 
     public static torch.Tensor Reconstruct(CompressedTensor c)
     {

@@ -62,7 +62,7 @@ public sealed class RandomBlockSparsifier(double ratio) : ICompressor
         return new CompressedTensor(CodecName, x.shape, [values, segmentTensor], seed: seed, dtype: x.dtype);
     }
 
-    public torch.Tensor Decompress(CompressedTensor compressed) => Reconstruct(compressed);
+    public torch.Tensor Decompress(CompressedTensor compressed) => Compressors.Decompress(compressed);
 
     public static torch.Tensor Reconstruct(CompressedTensor c)
     {

@@ -32,7 +32,7 @@ public sealed class ScaledSign : ICompressor
         return new CompressedTensor(CodecName, x.shape, [packed], [scale], dtype: x.dtype);
     }
 
-    public torch.Tensor Decompress(CompressedTensor compressed) => Reconstruct(compressed);
+    public torch.Tensor Decompress(CompressedTensor compressed) => Compressors.Decompress(compressed);
 
     public static torch.Tensor Reconstruct(CompressedTensor c)
     {

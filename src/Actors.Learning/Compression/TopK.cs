@@ -32,7 +32,7 @@ public sealed class TopK(double ratio) : ICompressor
         return new CompressedTensor(CodecName, x.shape, [values, indices], dtype: x.dtype);
     }
 
-    public torch.Tensor Decompress(CompressedTensor compressed) => Reconstruct(compressed);
+    public torch.Tensor Decompress(CompressedTensor compressed) => Compressors.Decompress(compressed);
 
     public static torch.Tensor Reconstruct(CompressedTensor c)
     {

@@ -295,7 +295,7 @@ public sealed class PowerGossip : GossipNode, IPairwiseGossip
             {
                 var col = v.narrow(1, c, 1).clone();
                 foreach (var prev in cols) col.sub_(prev.mul(prev.t().matmul(col)));
-                double norm = col.norm().item<double>();
+                double norm = col.norm().ToDouble(); // float32 models too (item<double> throws on a float tensor)
                 if (!(norm > 1e-30) || double.IsInfinity(norm)) return null;
                 cols.Add(col.div_(norm));
             }

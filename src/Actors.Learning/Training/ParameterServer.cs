@@ -34,8 +34,8 @@ public sealed class ParameterServer(torch.Tensor initial, IAggregator aggregator
 
     public static bool IsFinite(torch.Tensor t)
     {
-        using var f = torch.isfinite(t).all();
-        return f.item<bool>();
+        using var scope = torch.NewDisposeScope(); // keeps the isfinite temporary alive through all()
+        return torch.isfinite(t).all().item<bool>();
     }
 
     public void Dispose() => _x.Dispose();

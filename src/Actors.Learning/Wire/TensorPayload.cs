@@ -26,11 +26,15 @@ public sealed record PayloadPart(torch.ScalarType DType, long[] Shape, int Offse
 /// </summary>
 public sealed class TensorPayload
 {
-    private readonly byte[] _buffer;
+    private byte[]? _buffer;
+    private readonly torch.Tensor[]? _local;
+    private readonly int _size;
+    private readonly Lock _gate = new();
 
     private TensorPayload(byte[] buffer, string codec, torch.ScalarType dtype, long[] shape, long seed, double[] scalars, PayloadPart[] parts)
     {
         _buffer = buffer;
+        _size = buffer.Length;
         Codec = codec;
         DType = dtype;
         Shape = shape;
@@ -47,13 +51,72 @@ public sealed class TensorPayload
     public IReadOnlyList<PayloadPart> Parts { get; }
     public long Numel => Shape.Aggregate(1L, (a, b) => a * b);
 
+    /// <summary>
+    /// An in-process payload: keeps the (owned, never written) part tensors instead of bytes, so a message between actors
+    /// of one process costs no managed allocation; the wire bytes are made only if it crosses a process boundary.
+    /// Each receiver still gets its own copy from <see cref="ToCompressed"/>.
+    /// </summary>
+    private TensorPayload(CompressedTensor owned, int size)
+    {
+        _local = [.. owned.Parts];
+        _size = size;
+        Codec = owned.Codec;
+        DType = owned.DType;
+        Shape = (long[])owned.Shape.Clone();
+        Seed = owned.Seed;
+        Scalars = (double[])owned.Scalars.Clone();
+        Parts = _local.Select(t => new PayloadPart(t.dtype, t.shape, -1, checked((int)(t.numel() * PayloadFormat.ElementSize(t.dtype))))).ToArray();
+        GC.AddMemoryPressure(size); // the tensors' native memory, so the GC collects dead messages in time
+    }
+
+    ~TensorPayload()
+    {
+        if (_local is not null) GC.RemoveMemoryPressure(_size);
+    }
+
+    /// <summary>
+    /// An in-process payload that takes ownership of <paramref name="compressed"/>'s tensors (detached from any dispose
+    /// scope; do not dispose or modify them afterwards). Same sizes and contents as <see cref="FromCompressed"/>.
+    /// </summary>
+    public static TensorPayload Local(CompressedTensor compressed)
+    {
+        ArgumentNullException.ThrowIfNull(compressed);
+        int size = SizeOf(compressed);
+        foreach (var p in compressed.Parts)
+        {
+            if (p.device_type != DeviceType.CPU || !p.is_contiguous()) throw new ArgumentException("local payload parts must be contiguous CPU tensors", nameof(compressed));
+            p.DetachFromDisposeScope();
+        }
+        return new TensorPayload(compressed, size);
+    }
+
+    /// <summary>An in-process payload of an uncompressed vector (one native copy, no managed allocation).</summary>
+    public static TensorPayload LocalFromTensor(torch.Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        using var scope = torch.NewDisposeScope();
+        var copy = x.detach().reshape(-1).clone().DetachFromDisposeScope();
+        return Local(new CompressedTensor(Identity.CodecName, x.shape, [copy], dtype: x.dtype));
+    }
+
     /// <summary>Exact serialized size in bytes: what goes on the wire for this message.</summary>
-    public int SizeBytes => _buffer.Length;
+    public int SizeBytes => _size;
 
     /// <summary>The wire bytes. Not a copy: the payload is immutable, do not write into the array.</summary>
-    public byte[] Encode() => _buffer;
+    public byte[] Encode()
+    {
+        if (_buffer is not null) return _buffer;
+        lock (_gate)
+        {
+            // Borrowed view of our own tensors: the CompressedTensor is not disposed.
+            _buffer ??= FromCompressed(new CompressedTensor(Codec, Shape, _local!, [.. Scalars], Seed, DType))._buffer!;
+            GC.KeepAlive(this);
+            return _buffer;
+        }
+    }
 
-    public ReadOnlySpan<byte> PartBytes(int index) => _buffer.AsSpan(Parts[index].Offset, Parts[index].Length);
+    public ReadOnlySpan<byte> PartBytes(int index) =>
+        _local is not null ? _local[index].bytes : _buffer.AsSpan(Parts[index].Offset, Parts[index].Length);
 
     /// <summary>Exact size of the payload <see cref="FromCompressed"/> would build, without building it.</summary>
     public static int SizeOf(CompressedTensor compressed)
@@ -151,6 +214,12 @@ public sealed class TensorPayload
     /// <summary>Rebuilds the tensors (one copy from the wire bytes). The caller owns the result.</summary>
     public CompressedTensor ToCompressed()
     {
+        if (_local is not null)
+        {
+            var clones = _local.Select(t => t.clone()).ToList();
+            GC.KeepAlive(this); // the parts must outlive the native clone calls
+            return new CompressedTensor(Codec, (long[])Shape.Clone(), clones, [.. Scalars], Seed, DType);
+        }
         var tensors = new List<torch.Tensor>(Parts.Count);
         try
         {
@@ -173,6 +242,13 @@ public sealed class TensorPayload
     /// <summary>Decodes straight to a dense tensor (what a receiver that does not sum compressed parts does).</summary>
     public torch.Tensor ToTensor()
     {
+        if (_local is not null && Codec == Identity.CodecName && _local[0].dtype == DType)
+        {
+            using var scope = torch.NewDisposeScope();
+            var dense = _local[0].reshape(Shape).clone().MoveToOuterDisposeScope(); // one copy
+            GC.KeepAlive(this);
+            return dense;
+        }
         using var compressed = ToCompressed();
         return Compressors.Decompress(compressed);
     }

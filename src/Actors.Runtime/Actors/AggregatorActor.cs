@@ -264,7 +264,7 @@ public sealed class AggregatorActor : SimulatedActor
     {
         if (_broadcastVersion != _server.Version || _broadcast is null)
         {
-            _broadcast = TensorPayload.FromTensor(_server.Parameters);
+            _broadcast = TensorPayload.LocalFromTensor(_server.Parameters);
             _broadcastVersion = _server.Version;
         }
         return _broadcast;

@@ -93,11 +93,18 @@ public sealed class ExperimentCoordinator : ReceiveActor
             .WithDispatcher("actors.tensor-dispatcher"), "aggregator");
         var workers = _parts.Honest.Select((t, i) =>
             Context.ActorOf(WorkerActor.Props(i, t, _parts.Codecs[i], network, clock, model, _scheduler is not null).WithDispatcher("actors.tensor-dispatcher"), $"worker-{i}")).ToList();
-        IReadOnlyList<IActorRef> byzantine = [];
+        bool versionedRounds = spec.Timing.Mode is "sync" or "deadline";
+        IReadOnlyList<IActorRef> byzantine = _parts.Byzantine.Select((t, b) =>
+            Context.ActorOf(ByzantineActor.Props(spec.Workers.Honest + b, spec.Workers.Honest, spec.Workers.Total, spec.Workers.Byzantine, _parts.Attacks[b], t,
+                _parts.ByzantineCodecs[b], network, clock, model, _scheduler is not null, versionedRounds, spec.Seed)
+                .WithDispatcher("actors.tensor-dispatcher"), $"byzantine-{b}")).ToList();
 
         var wire = new Wire(aggregator, workers, byzantine);
         aggregator.Tell(wire);
-        foreach (var w in workers) w.Tell(wire);
+        foreach (var b in byzantine) b.Tell(wire);
+        // Honest workers tap their updates to the attackers only when the attack is omniscient.
+        var workerWire = spec.Attack.Omniscient ? wire : wire with { Byzantine = [] };
+        foreach (var w in workers) w.Tell(workerWire);
         if (_scheduler is not null)
         {
             // StartTraining is the first event of virtual time.

@@ -16,12 +16,13 @@ public sealed class UpdateCodec(ICompressor compressor, ParameterLayout layout, 
     /// <summary>What a vector of this model costs uncompressed (bytes_uplink_uncompressed).</summary>
     public int UncompressedBytes { get; } = TensorPayload.UncompressedSizeBytes(layout.Size);
 
+    /// <summary>The message payload for <paramref name="vector"/> (in-process form: the wire bytes are made only if it leaves the process).</summary>
     public TensorPayload Encode(torch.Tensor vector, long step)
     {
-        if (Compressor is Identity) return TensorPayload.FromTensor(vector);
+        if (Compressor is Identity) return TensorPayload.LocalFromTensor(vector);
         using var scope = torch.NewDisposeScope();
-        using var compressed = Compressor.Compress(vector, new CompressionContext(step, sharedSeed, layout));
-        return TensorPayload.FromCompressed(compressed);
+        var compressed = Compressor.Compress(vector, new CompressionContext(step, sharedSeed, layout));
+        return TensorPayload.Local(compressed); // takes the tensors out of the scope
     }
 
     public void Dispose() => (Compressor as IDisposable)?.Dispose();

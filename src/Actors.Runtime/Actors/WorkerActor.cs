@@ -100,7 +100,8 @@ public sealed class WorkerActor : SimulatedActor
         _computed = null;
         var message = new WorkerUpdate(_id, c.Version, c.Update, _codec.UncompressedBytes);
         _network.Send(_id, -1, _aggregator, message, Self, c.Update.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink);
-        foreach (var tap in _taps) tap.Tell(new HonestTap(_id, c.Version, c.Update), Self);
+        // The omniscient attackers' tap: a copy as it is sent, through the clock so simulation order stays deterministic.
+        foreach (var tap in _taps) _clock.After(TimeSpan.Zero, tap, new HonestTap(_id, c.Version, c.Update), Self);
         if (_pending is { } next)
         {
             _pending = null;

@@ -15,9 +15,15 @@ public sealed record WorkersSpec(int Honest, int Byzantine)
 
 public sealed record OptimizerSpec(double Lr, double Momentum, Learning.Optim.MomentumForm MomentumForm);
 
-public sealed record AggregatorSpec(string Type, int BucketSize, double Tau, int Iterations, int Trim, int M, Config Raw);
+public sealed record AggregatorSpec(string Type, int BucketSize, double Tau, int Iterations, int Trim, int M, double Nu, bool Async, double FilterEps, int FilterK)
+{
+    public Learning.Aggregation.AggregatorSettings Settings => new(Type, Tau, Iterations == 0 ? null : Iterations, Trim < 0 ? null : Trim, M, BucketSize, Async, Nu);
+}
 
-public sealed record AttackSpec(string Type, bool Omniscient, double Eps, double Z, double Sigma, int Lag, int Rate, Config Raw);
+public sealed record AttackSpec(string Type, bool Omniscient, double Eps, double Z, double Sigma, int Lag, int Rate, string Base)
+{
+    public Learning.Attacks.AttackSettings Settings => new(Type, Eps, Z < 0 ? null : Z, Sigma, Lag, Rate, Base.Length == 0 ? null : Base);
+}
 
 public sealed record CompressionSpec(string Type, double Ratio, int Rank, int Levels, string Scaling, bool ErrorFeedback, bool CompressBroadcast, Config Raw);
 
@@ -28,7 +34,7 @@ public sealed record TimingSpec(string Mode, double DeadlineMs, int Quorum, stri
     string LatencyDistribution, double LatencySpreadMs, double BandwidthMbps);
 
 /// <summary>A fully resolved, validated experiment. Parsing from HOCON is the only way to build one from user input.</summary>
-public sealed record ExperimentSpec(
+public sealed partial record ExperimentSpec(
     string Name, long Seed, int Steps, int EvalEvery, string Kind, string Mode,
     DataSpec Data, ModelSpec Model, WorkersSpec Workers, OptimizerSpec Optimizer, AggregatorSpec Aggregator,
     AttackSpec Attack, CompressionSpec Compression, TimingSpec Timing, Config Config)
@@ -69,10 +75,12 @@ public sealed record ExperimentSpec(
             Workers: new WorkersSpec(honest, byzantine),
             Optimizer: new OptimizerSpec(p.Double("optimizer.lr", min: 0), p.Double("optimizer.momentum", min: 0, max: 0.999999),
                 p.Choice("optimizer.momentum-form", ["heavy-ball", "ema"]) == "ema" ? Learning.Optim.MomentumForm.Ema : Learning.Optim.MomentumForm.HeavyBall),
-            Aggregator: new AggregatorSpec(p.String("aggregator.type"), p.Int("aggregator.bucket-size", min: 0), p.Double("aggregator.tau", min: 0),
-                p.Int("aggregator.iterations", min: 1), p.Int("aggregator.trim", min: -1), p.Int("aggregator.m", min: 1), c.GetConfig("aggregator")),
-            Attack: new AttackSpec(p.String("attack.type"), p.Bool("attack.omniscient"), p.Double("attack.eps"), p.Double("attack.z"),
-                p.Double("attack.sigma", min: 0), p.Int("attack.lag", min: 1), p.Int("attack.rate", min: 1), c.GetConfig("attack")),
+            Aggregator: new AggregatorSpec(p.Choice("aggregator.type", Learning.Aggregation.AggregatorFactory.Types), p.Int("aggregator.bucket-size", min: 0),
+                p.Double("aggregator.tau", min: 0), p.Int("aggregator.iterations", min: 0), p.Int("aggregator.trim", min: -1), p.Int("aggregator.m", min: 1),
+                p.Double("aggregator.nu", min: 0), p.Bool("aggregator.async"),
+                p.Double("aggregator.conformal-filter.eps", min: 0, max: 0.999999), p.Int("aggregator.conformal-filter.k", min: 1)),
+            Attack: new AttackSpec(p.Choice("attack.type", Learning.Attacks.AttackFactory.Types), p.Bool("attack.omniscient"), p.Double("attack.eps"), p.Double("attack.z"),
+                p.Double("attack.sigma", min: 0), p.Int("attack.lag", min: 1), p.Int("attack.rate", min: 1), p.String("attack.base")),
             Compression: new CompressionSpec(p.String("compression.type"), p.Double("compression.ratio", min: 1e-9, max: 1), p.Int("compression.rank", min: 1),
                 p.Int("compression.levels", min: 1), p.Choice("compression.scaling", ["unbiased", "contractive"]), p.Bool("compression.error-feedback"),
                 p.Bool("compression.compress-broadcast"), c.GetConfig("compression")),
@@ -85,6 +93,7 @@ public sealed record ExperimentSpec(
                 p.Double("timing.latency-ms", min: 0), p.Choice("timing.latency-distribution", LatencyDistributions),
                 p.Double("timing.latency-spread-ms", min: 0), p.Double("timing.bandwidth-mbps", min: 0)),
             Config: c);
+        spec = spec.WithDecentralized(p);
         spec.Validate();
         return spec;
     }
@@ -93,6 +102,19 @@ public sealed record ExperimentSpec(
     {
         if (Workers.Byzantine > 0 && Attack.Type == "none")
             throw new ExperimentConfigException($"workers.byzantine = {Workers.Byzantine} needs an attack: set attack.type (e.g. bitflip, alie, ipm)");
+        if (Workers.Byzantine == 0 && Attack.Type != "none")
+            throw new ExperimentConfigException($"attack.type = {Attack.Type} needs Byzantine workers: set workers.byzantine > 0");
+        try
+        {
+            Learning.Aggregation.AggregatorFactory.Create(Aggregator.Settings, Workers.Total, Workers.Byzantine);
+            var attack = Learning.Attacks.AttackFactory.Create(Attack.Settings, Workers.Total, Workers.Byzantine);
+            if (attack is not null && (attack.NeedsHonestVectors || attack.WaitsForHonestRound) && !Attack.Omniscient)
+                throw new ExperimentConfigException($"attack.type = {Attack.Type} crafts against the honest updates: it needs attack.omniscient = on");
+        }
+        catch (ArgumentException e)
+        {
+            throw new ExperimentConfigException(e.Message);
+        }
         if (Workers.Byzantine >= Workers.Total)
             throw new ExperimentConfigException($"workers.byzantine = {Workers.Byzantine} must be smaller than the total number of workers ({Workers.Total})");
         if (Timing.Mode == "deadline" && Timing.Quorum > Workers.Total)

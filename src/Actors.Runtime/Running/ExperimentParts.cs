@@ -1,4 +1,5 @@
 using Actors.Learning.Aggregation;
+using Actors.Learning.Attacks;
 using Actors.Learning.Compression;
 using Actors.Learning.Models;
 using Actors.Runtime.Actors;
@@ -18,6 +19,15 @@ public sealed class ExperimentParts : IDisposable
 {
     public required DataBundle Data { get; init; }
     public required IReadOnlyList<LocalTrainer> Honest { get; init; }
+
+    /// <summary>The Byzantine workers' own trainers (iid data; label flippers train on 9 - y), empty without attackers.</summary>
+    public required IReadOnlyList<LocalTrainer> Byzantine { get; init; }
+
+    /// <summary>One attack instance per Byzantine worker (attacks keep state: mimic's choice, drift's direction, replay buffers).</summary>
+    public required IReadOnlyList<IAttack> Attacks { get; init; }
+
+    /// <summary>Codecs of the Byzantine workers (they compress like everybody else).</summary>
+    public required IReadOnlyList<UpdateCodec> ByzantineCodecs { get; init; }
     public required torch.Tensor InitialModel { get; init; }
     public required IAggregator Aggregator { get; init; }
     public required ModelEvaluator Evaluator { get; init; }
@@ -39,6 +49,8 @@ public sealed class ExperimentParts : IDisposable
         var aggregator = CreateAggregator(spec); // fails fast on a bad name, before loading any data
         var compression = Compression(spec);
         Compressors.Create(compression, 0); // validates the compression block before loading any data
+        if (compression.CompressBroadcast && spec.Workers.Byzantine > 0)
+            throw new ExperimentConfigException("compression.compress-broadcast = on is not supported with Byzantine workers yet (set it off)");
         if (compression.CompressBroadcast && spec.Timing.Mode is not ("sync" or "deadline"))
             throw new ExperimentConfigException($"compression.compress-broadcast = on needs timing.mode = sync or deadline (every worker must see every broadcast), not '{spec.Timing.Mode}'");
         // Broadcast deltas are tracked like error feedback, which only converges for contractive compressors (omega < 1).
@@ -48,7 +60,7 @@ public sealed class ExperimentParts : IDisposable
             ? SyntheticData.Generate(spec.Data.Synthetic, spec.Seed)
             : DatasetLocator.Load(spec.Data.Dataset, spec.Data.Path, spec.Seed, warn);
         var labels = data.Train.Labels.data<long>().Select(l => (int)l).ToArray();
-        var shards = Partitioner.Split(labels, spec.Data.Partition, spec.Workers.Honest, spec.Workers.Byzantine, Seeds.Random(spec.Seed, "partition"));
+        var shards = Partitioner.Split(labels, spec.Data.Partition, spec.Workers.Honest, spec.Workers.Byzantine, Seeds.Random(spec.Seed, "partition"), spec.Data.DirichletAlpha);
         var honest = new List<LocalTrainer>();
         for (int i = 0; i < spec.Workers.Honest; i++)
         {
@@ -56,11 +68,23 @@ public sealed class ExperimentParts : IDisposable
             honest.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, spec.Optimizer.Momentum, spec.Optimizer.MomentumForm,
                 Seeds.Random(spec.Seed, "worker-batches", i)));
         }
+        var attacks = new List<IAttack>();
+        var byzantine = new List<LocalTrainer>();
+        for (int b = 0; b < spec.Workers.Byzantine; b++)
+        {
+            var attack = AttackFactory.Create(spec.Attack.Settings, spec.Workers.Total, spec.Workers.Byzantine)!;
+            attacks.Add(attack);
+            var shard = data.Train.Subset(shards[spec.Workers.Honest + b], $"byzantine-{b}");
+            byzantine.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, attack.SendsRawGradient ? 0 : spec.Optimizer.Momentum,
+                spec.Optimizer.MomentumForm, Seeds.Random(spec.Seed, "worker-batches", spec.Workers.Honest + b), attack.LabelMap));
+        }
         var initial = Learning.Training.InitialModel.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes, spec.Seed);
         ParameterLayout layout;
         using (var m = ModelFactory.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes)) layout = ParameterLayout.Of(m);
         var shared = Seeds.Derive(spec.Seed, "compression-shared");
         var codecs = Enumerable.Range(0, spec.Workers.Honest)
+            .Select(i => new UpdateCodec(Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "compressor", i)), layout, shared)).ToList();
+        var byzantineCodecs = Enumerable.Range(spec.Workers.Honest, spec.Workers.Byzantine)
             .Select(i => new UpdateCodec(Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "compressor", i)), layout, shared)).ToList();
         var broadcast = compression.CompressBroadcast
             ? new UpdateCodec(Compressors.Create(compression with { ErrorFeedback = false }, (long)Seeds.Derive(spec.Seed, "compressor-broadcast")), layout, shared)
@@ -69,6 +93,9 @@ public sealed class ExperimentParts : IDisposable
         {
             Data = data,
             Honest = honest,
+            Byzantine = byzantine,
+            Attacks = attacks,
+            ByzantineCodecs = byzantineCodecs,
             InitialModel = initial,
             Aggregator = aggregator,
             Evaluator = new ModelEvaluator(data.Test, spec.Model.Type),
@@ -79,16 +106,27 @@ public sealed class ExperimentParts : IDisposable
         };
     }
 
-    public static IAggregator CreateAggregator(ExperimentSpec spec) => spec.Aggregator.Type switch
+    /// <summary>The configured rule (with bucketing), wrapped in the conformal filter when aggregator.conformal-filter.eps > 0.</summary>
+    public static IAggregator CreateAggregator(ExperimentSpec spec)
     {
-        "mean" => new Mean(),
-        _ => throw new ExperimentConfigException($"aggregator.type = '{spec.Aggregator.Type}' is not valid (valid: mean)"),
-    };
+        IAggregator aggregator;
+        try
+        {
+            aggregator = AggregatorFactory.Create(spec.Aggregator.Settings, spec.Workers.Total, spec.Workers.Byzantine);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ExperimentConfigException(e.Message);
+        }
+        return spec.Aggregator.FilterEps > 0 ? new Learning.Conformal.ConformalFilter(aggregator, spec.Aggregator.FilterEps, spec.Aggregator.FilterK) : aggregator;
+    }
 
     public void Dispose()
     {
         foreach (var t in Honest) t.Dispose();
         foreach (var c in Codecs) c.Dispose();
+        foreach (var t in Byzantine) t.Dispose();
+        foreach (var c in ByzantineCodecs) c.Dispose();
         BroadcastCodec?.Dispose();
         Evaluator.Dispose();
         InitialModel.Dispose();

@@ -43,6 +43,7 @@ public static class ExperimentRunner
 
     public static async Task<RunResult> Run(ExperimentSpec spec, string runDirectory, RunProgress progress, Action<string> warn, CancellationToken cancel = default)
     {
+        if (spec.IsGossip) return await Gossip.GossipRunner.Run(spec, runDirectory, progress, warn, cancel).ConfigureAwait(false);
         var wall = Stopwatch.StartNew();
         TorchSetup.Initialize();
         using var parts = ExperimentParts.Build(spec, warn); // bad input fails here, before a run directory exists

@@ -1,0 +1,62 @@
+using Actors.Learning.Data;
+using Actors.Learning.Models;
+using Actors.Learning.Training;
+using Actors.Learning.Util;
+using TorchSharp;
+
+namespace Actors.Learning.Problems;
+
+/// <summary>
+/// A non-convex problem split over nodes (mlp, cnn on a dataset): node i's gradient is a minibatch gradient of its own
+/// <see cref="LocalTrainer"/> (batches drawn from (seed, node), in call order), plus l2 x. No known optimum:
+/// <see cref="Objective"/> and <see cref="OptimalValue"/> are not available (callers check <see cref="HasOptimum"/>).
+/// Each node's gradient must be asked from one thread at a time (its trainer holds a model replica).
+/// </summary>
+public sealed class NeuralNetworkProblem : IDecentralizedProblem
+{
+    private readonly Dataset[] _shards;
+    private readonly LocalTrainer[] _trainers;
+    private readonly torch.Tensor _initial;
+    private readonly double _l2;
+
+    public NeuralNetworkProblem(Dataset train, long[][] shards, string modelType, int batchSize, double l2, long seed)
+    {
+        _l2 = l2;
+        _shards = shards.Select((s, i) => train.Subset(s, $"node-{i}")).ToArray();
+        _trainers = _shards.Select((shard, i) =>
+            new LocalTrainer(shard, modelType, batchSize, 0, Optim.MomentumForm.HeavyBall, Seeds.Random(seed, "gossip-batches", i))).ToArray();
+        _initial = Training.InitialModel.Create(modelType, train.ItemShape, train.Classes, seed).DetachFromDisposeScope();
+        using var m = ModelFactory.Create(modelType, train.ItemShape, train.Classes);
+        Layout = ParameterLayout.Of(m);
+    }
+
+    public static bool HasOptimum => false;
+    public int Nodes => _trainers.Length;
+    public long Dimension => _initial.numel();
+    public torch.ScalarType DType => torch.ScalarType.Float32;
+    public ParameterLayout Layout { get; }
+
+    public torch.Tensor InitialModel() => _initial.clone();
+
+    public torch.Tensor LocalGradient(int node, torch.Tensor x, long step)
+    {
+        var (g, _) = _trainers[node].Gradient(x);
+        if (_l2 > 0)
+        {
+            using var l2 = _l2.ToScalar();
+            g.add_(x, alpha: l2);
+        }
+        return g;
+    }
+
+    public double Objective(torch.Tensor x) => throw new NotSupportedException("a neural network problem has no known optimum; use test loss");
+
+    public double OptimalValue => throw new NotSupportedException("a neural network problem has no known optimum");
+
+    public void Dispose()
+    {
+        foreach (var t in _trainers) t.Dispose();
+        foreach (var s in _shards) s.Dispose();
+        _initial.Dispose();
+    }
+}

@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Actors.Runtime.Experiments;
+using Akka.Configuration;
+using ScottPlot;
+
+namespace Actors.Runtime.Running;
+
+/// <summary>One cell of a sweep: its key settings (axes or a baseline) and a seed.</summary>
+public sealed record SweepCell(IReadOnlyList<(string Key, string Value)> Settings, long Seed)
+{
+    /// <summary>The cell's name without the seed: what results are grouped by.</summary>
+    public string Group => string.Join(" ", Settings.Select(s => $"{s.Key}={s.Value}"));
+
+    /// <summary>A directory name identifying the resolved key values and the seed.</summary>
+    public string Id => string.Join(",", Settings.Select(s => $"{s.Key}={s.Value}").Append($"seed={Seed}"))
+        .Replace('/', '-').Replace(' ', '-');
+
+    public IEnumerable<string> Overrides => Settings.Select(s => $"{s.Key}={s.Value}").Append($"experiment.seed={Seed}");
+}
+
+/// <summary>
+/// `actors sweep`: the cartesian product of the listed values (x seeds), plus baseline cells; each cell is a normal run
+/// directory under OUT/cells/; finished cells (summary.json exists) are skipped, so a sweep resumes where it stopped.
+/// Writes results.csv (one row per run), results.md (mean and std per cell) and heatmap.png.
+/// </summary>
+public static class Sweep
+{
+    public static (Config Base, List<SweepCell> Cells) Plan(string file, IEnumerable<string> overrides)
+    {
+        var merged = ExperimentConfig.Load(file, overrides);
+        if (!merged.HasPath("sweep")) throw new ExperimentConfigException($"{file}: no 'sweep' block (sweep {{ axes {{ \"aggregator.type\" = [mean, cclip] }}, seeds = [1, 2] }})");
+        var sweep = merged.GetConfig("sweep");
+        var seeds = sweep.HasPath("seeds") ? sweep.GetLongList("seeds").ToList() : [merged.GetLong("experiment.seed")];
+        var axes = new List<(string Key, List<string> Values)>();
+        if (sweep.HasPath("axes"))
+        {
+            foreach (var (key, value) in sweep.GetConfig("axes").Root.GetObject().Items)
+            {
+                var k = key.Trim('"');
+                if (!ExperimentConfig.Reference.HasPath(k)) throw new ExperimentConfigException($"sweep axis '{k}' is not an experiment key");
+                axes.Add((k, value.GetArray().Select(v => v.GetString()).ToList()));
+            }
+        }
+        var cells = new List<SweepCell>();
+        IEnumerable<List<(string, string)>> product = [[]];
+        foreach (var (key, values) in axes)
+            product = product.SelectMany(p => values.Select(v => new List<(string, string)>(p) { (key, v) }));
+        foreach (var combo in product)
+            foreach (var seed in seeds) cells.Add(new SweepCell(combo, seed));
+        if (sweep.HasPath("baselines"))
+        {
+            foreach (var b in sweep.GetValue("baselines").GetArray())
+            {
+                var settings = b.GetObject().Items.Select(kv => (kv.Key.Trim('"'), kv.Value.GetString())).ToList();
+                foreach (var seed in seeds) cells.Add(new SweepCell(settings, seed));
+            }
+        }
+        // Validate every cell before running any: a typo fails now, not after an hour.
+        foreach (var cell in cells) ExperimentSpec.Parse(ExperimentConfig.Load(file, [.. overrides, .. cell.Overrides]));
+        return (merged, cells);
+    }
+
+    public static async Task<int> Run(string file, IEnumerable<string> overrides, string outDir, int parallel, Action<string> report, Action<string> warn, CancellationToken cancel)
+    {
+        var overrideList = overrides.ToList();
+        var (_, cells) = Plan(file, overrideList);
+        Directory.CreateDirectory(Path.Combine(outDir, "cells"));
+        int done = 0, skipped = 0, failed = 0;
+        var todo = cells.Where(c => !File.Exists(Path.Combine(outDir, "cells", c.Id, "summary.json"))).ToList();
+        skipped = cells.Count - todo.Count;
+        report($"{cells.Count} runs ({skipped} already finished), {Math.Max(1, parallel)} at a time -> {Path.GetFullPath(outDir)}");
+        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = cancel }, async (cell, ct) =>
+        {
+            var dir = Path.Combine(outDir, "cells", cell.Id);
+            try
+            {
+                if (Directory.Exists(dir)) Directory.Delete(dir, true); // an unfinished earlier attempt
+                var spec = ExperimentSpec.Parse(ExperimentConfig.Load(file, [.. overrideList, .. cell.Overrides, $"experiment.name={cell.Id}"]));
+                var result = await ExperimentRunner.Run(spec, dir, new RunProgress(spec.Steps), warn, ct).ConfigureAwait(false);
+                int n = Interlocked.Increment(ref done);
+                report(string.Create(CultureInfo.InvariantCulture, $"[{n + skipped}/{cells.Count}] {cell.Group} seed {cell.Seed}: accuracy {result.Summary["final_test_accuracy"]}"));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Interlocked.Increment(ref failed);
+                report($"[failed] {cell.Group} seed {cell.Seed}: {e.Message}");
+            }
+        }).ConfigureAwait(false);
+        WriteResults(cells, outDir);
+        return failed;
+    }
+
+    public static void WriteResults(IReadOnlyList<SweepCell> cells, string outDir)
+    {
+        var rows = new List<(SweepCell Cell, double Accuracy, double Loss)>();
+        foreach (var cell in cells)
+        {
+            var path = Path.Combine(outDir, "cells", cell.Id, "summary.json");
+            if (!File.Exists(path)) continue;
+            var s = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            rows.Add((cell, Num(s["final_test_accuracy"]), Num(s["final_test_loss"])));
+        }
+        var keys = cells.SelectMany(c => c.Settings.Select(s => s.Key)).Distinct().ToList();
+        var csv = new StringBuilder();
+        csv.AppendLine(string.Join(',', keys.Append("seed").Append("final_test_accuracy").Append("final_test_loss")));
+        foreach (var (cell, acc, loss) in rows)
+        {
+            var values = keys.Select(k => cell.Settings.FirstOrDefault(s => s.Key == k).Value ?? "");
+            csv.AppendLine(string.Join(',', values.Append(cell.Seed.ToString(CultureInfo.InvariantCulture))
+                .Append(acc.ToString("0.####", CultureInfo.InvariantCulture)).Append(loss.ToString("0.####", CultureInfo.InvariantCulture))));
+        }
+        File.WriteAllText(Path.Combine(outDir, "results.csv"), csv.ToString());
+
+        var groups = rows.GroupBy(r => r.Cell.Group).Select(g =>
+        {
+            var accs = g.Select(r => r.Accuracy * 100).ToArray();
+            double mean = accs.Average();
+            double std = accs.Length > 1 ? Math.Sqrt(accs.Sum(a => (a - mean) * (a - mean)) / (accs.Length - 1)) : 0;
+            return (Settings: g.First().Cell.Settings, Mean: mean, Std: std, Count: accs.Length);
+        }).ToList();
+        var md = new StringBuilder();
+        md.AppendLine("| " + string.Join(" | ", keys) + " | test accuracy % (mean ± std) | seeds |");
+        md.AppendLine("|" + string.Concat(Enumerable.Repeat("---|", keys.Count + 2)));
+        foreach (var g in groups)
+        {
+            var values = keys.Select(k => g.Settings.FirstOrDefault(s => s.Key == k).Value ?? "");
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {string.Join(" | ", values)} | {g.Mean:0.0} ± {g.Std:0.0} | {g.Count} |"));
+        }
+        File.WriteAllText(Path.Combine(outDir, "results.md"), md.ToString());
+        if (groups.Count > 0) Heatmap(groups, keys, Path.Combine(outDir, "heatmap.png"));
+    }
+
+    /// <summary>Columns: the values of the last axis (e.g. attack); rows: every combination of the other keys.</summary>
+    private static void Heatmap(List<(IReadOnlyList<(string Key, string Value)> Settings, double Mean, double Std, int Count)> groups, List<string> keys, string path)
+    {
+        var colKey = keys.Contains("attack.type") ? "attack.type" : keys[^1];
+        string Col(IReadOnlyList<(string Key, string Value)> s) => s.FirstOrDefault(x => x.Key == colKey).Value ?? "-";
+        string Row(IReadOnlyList<(string Key, string Value)> s) => string.Join(" ", s.Where(x => x.Key != colKey).Select(x => $"{x.Key.Split('.')[^1]}={x.Value}"));
+        var cols = groups.Select(g => Col(g.Settings)).Distinct().ToList();
+        var rowNames = groups.Select(g => Row(g.Settings)).Distinct().ToList();
+        var data = new double[rowNames.Count, cols.Count];
+        for (int r = 0; r < rowNames.Count; r++)
+            for (int c = 0; c < cols.Count; c++) data[r, c] = double.NaN;
+        foreach (var g in groups) data[rowNames.IndexOf(Row(g.Settings)), cols.IndexOf(Col(g.Settings))] = g.Mean;
+        var plot = new Plot();
+        var hm = plot.Add.Heatmap(data);
+        hm.Colormap = new ScottPlot.Colormaps.Viridis();
+        hm.FlipVertically = true;
+        plot.Add.ColorBar(hm).Label = "test accuracy %";
+        for (int r = 0; r < rowNames.Count; r++)
+            for (int c = 0; c < cols.Count; c++)
+                if (!double.IsNaN(data[r, c]))
+                {
+                    var t = plot.Add.Text(data[r, c].ToString("0.0", CultureInfo.InvariantCulture), c, rowNames.Count - 1 - r);
+                    t.LabelFontColor = Colors.White;
+                    t.LabelAlignment = Alignment.MiddleCenter;
+                }
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, cols.Count).Select(i => (double)i).ToArray(), cols.ToArray());
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, rowNames.Count).Select(i => (double)(rowNames.Count - 1 - i)).ToArray(), rowNames.ToArray());
+        plot.Axes.Bottom.Label.Text = colKey;
+        plot.Title("final test accuracy (mean over seeds)");
+        plot.SavePng(path, 260 + 110 * cols.Count, 160 + 28 * rowNames.Count);
+    }
+
+    private static double Num(JsonNode? n) => n is null ? double.NaN : double.Parse(n.ToJsonString(), CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,70 @@
+using Actors.Runtime.Experiments;
+using Actors.Runtime.Running;
+
+namespace Actors.Runtime.Tests.Running;
+
+public class RobustnessRunSpec
+{
+    private static readonly string[] Byzantine = ["workers.honest=8", "workers.byzantine=2", "experiment.steps=40", "optimizer.momentum=0.9", "optimizer.lr=0.02"];
+
+    [Fact]
+    public async Task Bitflip_hurts_the_mean_more_than_centered_clipping()
+    {
+        var baseline = await RunHelper.Run([.. Byzantine, "workers.byzantine=0", "attack.type=none"]);
+        var mean = await RunHelper.Run([.. Byzantine, "attack.type=bitflip", "aggregator.type=mean", "attack.type=ipm", "attack.eps=100"]);
+        var cclip = await RunHelper.Run([.. Byzantine, "attack.type=bitflip", "aggregator.type=cclip", "attack.type=ipm", "attack.eps=100", "aggregator.tau=1"]);
+        Assert.True(mean.Summary.D("final_test_accuracy") < baseline.Summary.D("final_test_accuracy") - 0.2, "IPM with eps 100 must break the plain mean");
+        Assert.True(cclip.Summary.D("final_test_accuracy") > mean.Summary.D("final_test_accuracy") + 0.1, "centered clipping must resist it");
+    }
+
+    [Fact]
+    public async Task Flood_messages_beyond_one_per_round_are_dropped_as_duplicates()
+    {
+        var r = await RunHelper.Run([.. Byzantine, "attack.type=flood", "attack.rate=5", "aggregator.type=median"]);
+        Assert.Equal(2 * 4 * 40, r.Summary["updates_dropped"]!["duplicate"]!.GetValue<long>()); // 2 attackers, 4 extra messages, 40 rounds
+        Assert.Equal(40 * 10, r.Summary.D("updates_applied"));
+    }
+
+    [Theory]
+    [InlineData("workers.byzantine=12", "aggregator.type=median", "median")]
+    [InlineData("aggregator.type=krum", "workers.byzantine=6", "krum")]
+    [InlineData("attack.type=alie", "attack.omniscient=off", "needs attack.omniscient = on")]
+    [InlineData("attack.type=nonsense", "workers.byzantine=2", "valid: none, bitflip")]
+    public void Impossible_robustness_settings_are_rejected(string a, string b, string message)
+    {
+        var e = Assert.Throws<ExperimentConfigException>(() => ExperimentSpec.Parse(ExperimentConfig.Load(null, [.. RunHelper.Small, .. Byzantine, "attack.type=bitflip", a, b])));
+        Assert.Contains(message, e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Sweep_runs_the_grid_resumes_and_writes_the_table()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "actors-sweep-test", Guid.NewGuid().ToString("N"));
+        var grid = Path.Combine(dir, "grid.hocon");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(grid, """
+            experiment { steps = 10, eval-every = 10 }
+            data { dataset = synthetic, synthetic { train = 500, test = 200 } }
+            model.type = logreg
+            workers { honest = 4, byzantine = 1 }
+            attack.type = bitflip
+            sweep {
+              axes { "aggregator.type" = [mean, median] }
+              seeds = [1, 2]
+              baselines = [ { "workers.byzantine" = 0, "attack.type" = none } ]
+            }
+            """);
+        var lines = new List<string>();
+        Assert.Equal(0, await Sweep.Run(grid, [], Path.Combine(dir, "out"), 2, lines.Add, _ => { }, default));
+        Assert.Equal(6, Directory.GetDirectories(Path.Combine(dir, "out", "cells")).Length);
+        var table = File.ReadAllText(Path.Combine(dir, "out", "results.md"));
+        Assert.Contains("| median |", table);
+        Assert.Equal(7, File.ReadAllLines(Path.Combine(dir, "out", "results.csv")).Length);
+        Assert.True(File.Exists(Path.Combine(dir, "out", "heatmap.png")));
+
+        lines.Clear();
+        Assert.Equal(0, await Sweep.Run(grid, [], Path.Combine(dir, "out"), 2, lines.Add, _ => { }, default));
+        Assert.Contains("(6 already finished)", lines[0]);
+        Directory.Delete(dir, true);
+    }
+}
