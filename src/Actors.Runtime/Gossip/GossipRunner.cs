@@ -60,7 +60,7 @@ public static class GossipRunner
         wall.Stop();
 
         var summary = Summary(spec, parts, outcome, wall.Elapsed.TotalSeconds);
-        File.WriteAllText(Path.Combine(path, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(Path.Combine(path, "summary.json"), summary.ToJsonString(RunDirectory.JsonOptions) + "\n");
         var rows = outcome.Rows;
         string title = $"{spec.Name}: {spec.Gossip.Algorithm} on a {spec.Topology.Type} of {spec.Topology.Nodes}, {spec.Model.Type}";
         Plots.Accuracy(Path.Combine(path, "accuracy.png"), title, rows.Select(r => ((double)r.Counters.Step, r.TestAccuracy, r.TestLoss)).ToList());
@@ -145,7 +145,7 @@ public static class GossipRunner
         b.AppendLine("|---|---|");
         foreach (var key in new[] { "final_test_accuracy", "final_test_loss", "final_suboptimality", "consensus_distance", "spectral_gap", "steps", "updates_applied",
                      "virtual_time_s", "wall_time_s", "messages_sent", "bytes_sent", "bytes_per_node", "resyncs_applied", "nodes_left" })
-            if (s[key] is { } v) b.AppendLine(CultureInfo.InvariantCulture, $"| {key} | {v.ToJsonString()} |");
+            if (s[key] is { } v) b.AppendLine(CultureInfo.InvariantCulture, $"| {key} | {v.ToJsonString(RunDirectory.JsonOptions)} |");
         b.AppendLine();
         b.AppendLine("![accuracy](accuracy.png)");
         if (hasOptimum) b.AppendLine("![suboptimality](suboptimality.png)");

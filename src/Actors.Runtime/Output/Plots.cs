@@ -9,6 +9,7 @@ public static class Plots
     public static void Accuracy(string path, string title, IReadOnlyList<(double Step, double Accuracy, double Loss)> points)
     {
         var plot = new Plot();
+        points = points.Where(p => double.IsFinite(p.Accuracy) && double.IsFinite(p.Loss)).ToList(); // a diverged run still gets its plot
         var xs = points.Select(p => p.Step).ToArray();
         var acc = plot.Add.Scatter(xs, points.Select(p => p.Accuracy * 100).ToArray());
         acc.LegendText = "test accuracy (%)";

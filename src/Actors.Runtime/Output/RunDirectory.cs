@@ -51,9 +51,17 @@ public sealed class RunDirectory : IDisposable
 
     private static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
 
+    /// <summary>Indented, and a diverged run's infinite or NaN figures are written as "Infinity"/"NaN" instead of failing.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
     public void WriteSummary(JsonObject summary)
     {
-        var json = summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        // A diverged run has an infinite or NaN loss: write it as "Infinity"/"NaN" rather than lose the summary.
+        var json = summary.ToJsonString(JsonOptions);
         File.WriteAllText(System.IO.Path.Combine(Path, "summary.json"), json + "\n");
     }
 

@@ -131,8 +131,8 @@ public static class ExperimentRunner
         b.AppendLine("| figure | value |");
         b.AppendLine("|---|---|");
         foreach (var key in new[] { "final_test_accuracy", "final_test_loss", "steps", "updates_applied", "virtual_time_s", "wall_time_s", "messages_sent", "bytes_sent", "bytes_uplink", "staleness_mean", "staleness_max" })
-            b.AppendLine(CultureInfo.InvariantCulture, $"| {key} | {s[key]?.ToJsonString()} |");
-        b.AppendLine(CultureInfo.InvariantCulture, $"| updates_dropped | {s["updates_dropped"]?.ToJsonString()} |");
+            b.AppendLine(CultureInfo.InvariantCulture, $"| {key} | {s[key]?.ToJsonString(RunDirectory.JsonOptions)} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| updates_dropped | {s["updates_dropped"]?.ToJsonString(RunDirectory.JsonOptions)} |");
         b.AppendLine();
         b.AppendLine("![accuracy](accuracy.png)");
         return b.ToString();

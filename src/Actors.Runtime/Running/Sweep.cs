@@ -164,5 +164,6 @@ public static class Sweep
         plot.SavePng(path, 260 + 110 * cols.Count, 160 + 28 * rowNames.Count);
     }
 
-    private static double Num(JsonNode? n) => n is null ? double.NaN : double.Parse(n.ToJsonString(), CultureInfo.InvariantCulture);
+    private static double Num(JsonNode? n) =>
+        n is null ? double.NaN : double.Parse(n.ToJsonString(Output.RunDirectory.JsonOptions).Trim('"'), NumberStyles.Float, CultureInfo.InvariantCulture);
 }

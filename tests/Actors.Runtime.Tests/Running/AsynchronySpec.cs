@@ -62,3 +62,17 @@ public class AsynchronySpec(ITestOutputHelper output)
         Assert.True(r.Summary.D("final_test_accuracy") > 0.3, $"accuracy {r.Summary.D("final_test_accuracy")} is no better than chance");
     }
 }
+
+public class DivergedRunSpec
+{
+    [Fact]
+    public async Task A_diverging_run_still_writes_its_summary_and_plot()
+    {
+        var r = await RunHelper.Run("optimizer.lr=1e38", "experiment.steps=2", "experiment.eval-every=1");
+        Assert.True(File.Exists(Path.Combine(r.Dir, "summary.json")));
+        Assert.True(File.Exists(Path.Combine(r.Dir, "accuracy.png")));
+        var text = File.ReadAllText(Path.Combine(r.Dir, "summary.json"));
+        Assert.Matches("\"final_test_loss\": \"(NaN|Infinity)\"", text); // diverged, and said so
+        Assert.True(File.Exists(Path.Combine(r.Dir, "summary.md")));
+    }
+}
