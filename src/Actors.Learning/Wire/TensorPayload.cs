@@ -99,6 +99,21 @@ public sealed class TensorPayload
         return Local(new CompressedTensor(Identity.CodecName, x.shape, [copy], dtype: x.dtype));
     }
 
+    /// <summary>
+    /// For an in-process uncompressed payload: its dense 1-D tensor itself, without a copy. The caller only reads it
+    /// (never modifies or disposes it) and keeps the payload reachable while it does.
+    /// </summary>
+    public bool TryBorrowDense(out torch.Tensor dense)
+    {
+        if (_local is { Length: 1 } && Codec == Identity.CodecName && _local[0].dtype == DType && Shape.Length == 1)
+        {
+            dense = _local[0];
+            return true;
+        }
+        dense = null!;
+        return false;
+    }
+
     /// <summary>Exact serialized size in bytes: what goes on the wire for this message.</summary>
     public int SizeBytes => _size;
 

@@ -19,7 +19,8 @@ public sealed class WorkerActor : SimulatedActor
     private readonly int _id;
     private readonly LocalTrainer _trainer;
     private readonly UpdateCodec _codec;
-    private torch.Tensor? _model; // the worker's copy of the server model (needed for compressed delta broadcasts)
+    private torch.Tensor? _model; // the worker's own copy of the server model, made only for compressed delta broadcasts
+    private ModelBroadcast? _full; // the latest full model (read in place when it is an in-process payload)
     private readonly INetwork _network;
     private readonly IClock _clock;
     private readonly NetworkModel _timingModel;
@@ -62,14 +63,16 @@ public sealed class WorkerActor : SimulatedActor
         // Keep the model copy current even while busy: delta broadcasts must all be applied, in order.
         if (m.IsDelta)
         {
-            if (_model is null) throw new InvalidOperationException($"worker {_id}: a delta broadcast arrived before the first full model");
+            if (_model is null && _full is null) throw new InvalidOperationException($"worker {_id}: a delta broadcast arrived before the first full model");
+            _model ??= _full!.Model.ToTensor().DetachFromDisposeScope();
             using var delta = m.Model.ToTensor();
             _model.add_(delta);
         }
-        else
+        else if (_full is null || m.Version >= _full.Version)
         {
             _model?.Dispose();
-            _model = m.Model.ToTensor().DetachFromDisposeScope();
+            _model = null;
+            _full = m;
         }
         if (m.Version < _lastVersion) return; // an older model than the one already used
         if (_computed is not null)
@@ -84,7 +87,11 @@ public sealed class WorkerActor : SimulatedActor
     {
         _lastVersion = m.Version;
         var started = DateTime.UtcNow;
-        using var update = _trainer.ComputeUpdate(_model!);
+        torch.Tensor? decoded = null;
+        var parameters = _model ?? (_full!.Model.TryBorrowDense(out var borrowed) ? borrowed : decoded = _full.Model.ToTensor());
+        using var update = _trainer.ComputeUpdate(parameters);
+        decoded?.Dispose();
+        GC.KeepAlive(_full);
         _computed = (m.Version, _codec.Encode(update, m.Version));
         // Simulation: the modelled compute time; realtime: compute already took real time, stragglers add an injected delay.
         var delay = _simulated
