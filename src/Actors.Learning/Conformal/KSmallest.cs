@@ -33,7 +33,7 @@ internal ref struct KSmallest
     }
 
     /// <summary>Sum in ascending order and the k-th smallest; throws when fewer than k values were offered.</summary>
-    public readonly (double Sum, double Kth) Result(string what)
+    public readonly (double Sum, double Kth) SumAndKth(string what)
     {
         if (_filled < _buffer.Length)
             throw new InvalidOperationException($"{what}: only {_filled} candidates for k = {_buffer.Length}");
@@ -54,6 +54,6 @@ internal ref struct KSmallest
             if (j == skip || (labels[j] == label) != same) continue;
             sel.Offer(row[j]);
         }
-        return sel.Result(same ? $"same-label neighbours of label {label}" : $"other-label neighbours of label {label}");
+        return sel.SumAndKth(same ? $"same-label neighbours of label {label}" : $"other-label neighbours of label {label}");
     }
 }

@@ -117,7 +117,7 @@ public sealed class OptimizedKnnConformalPredictor(int k = KnnMeasure.DefaultK, 
                     if (c == y) continue;
                     foreach (var v in perClass.AsSpan(c * kk, kk)) sel.Offer(v);
                 }
-                test = KnnMeasure.Ratio(perClassSum[y], sel.Result($"other-label neighbours of label {y}").Sum);
+                test = KnnMeasure.Ratio(perClassSum[y], sel.SumAndKth($"other-label neighbours of label {y}").Sum);
             }
             int count = 0;
             for (int i = 0; i < n; i++)
