@@ -10,7 +10,7 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
     public sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<GRID>")]
-        [Description("An experiment file with a sweep { axes { \"key\" = [values] }, seeds = [...], baselines = [ { key = value } ] } block.")]
+        [Description("An experiment file with a sweep { axes { \"key\" = [[values]] }, seeds = [[...]], baselines = [[ { key = value } ]] } block.")]
         public string File { get; init; } = "";
 
         [CommandOption("-o|--out <DIR>")]

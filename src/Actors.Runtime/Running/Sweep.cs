@@ -68,7 +68,11 @@ public static class Sweep
         var (_, cells) = Plan(file, overrideList);
         Directory.CreateDirectory(Path.Combine(outDir, "cells"));
         int done = 0, skipped = 0, failed = 0;
-        var todo = cells.Where(c => !File.Exists(Path.Combine(outDir, "cells", c.Id, "summary.json"))).ToList();
+        // Seed-major order: every cell gets its first seed before any gets its second, so a sweep stopped part-way
+        // still covers the whole grid.
+        var seedOrder = cells.Select(c => c.Seed).Distinct().ToList();
+        var todo = cells.Where(c => !File.Exists(Path.Combine(outDir, "cells", c.Id, "summary.json")))
+            .OrderBy(c => seedOrder.IndexOf(c.Seed)).ToList();
         skipped = cells.Count - todo.Count;
         report($"{cells.Count} runs ({skipped} already finished), {Math.Max(1, parallel)} at a time -> {Path.GetFullPath(outDir)}");
         await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = cancel }, async (cell, ct) =>
