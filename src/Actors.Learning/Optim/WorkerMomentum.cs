@@ -41,6 +41,16 @@ public sealed class WorkerMomentum(double beta, MomentumForm form = MomentumForm
         return _m.clone();
     }
 
+    /// <summary>Sets the buffer (checkpoint restore); all zeros means "not started" for the first-step rule m = g.</summary>
+    public void Restore(torch.Tensor m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        _m?.Dispose();
+        using var scope = torch.NewDisposeScope();
+        bool started = m.count_nonzero().item<long>() > 0;
+        _m = started ? m.detach().clone().DetachFromDisposeScope() : null;
+    }
+
     public void Dispose()
     {
         _m?.Dispose();

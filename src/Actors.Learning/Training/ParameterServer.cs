@@ -1,34 +1,91 @@
 using Actors.Learning.Aggregation;
+using Actors.Learning.Optim;
 using TorchSharp;
 
 namespace Actors.Learning.Training;
 
 /// <summary>
-/// The server model and its optimizer: plain SGD on aggregated updates, <c>x &lt;- x - lr * AGG(u_1..u_n)</c>
-/// (workers already applied their momentum). <see cref="Version"/> counts model versions.
+/// The server model and its optimizer: <c>x &lt;- x - lr * AGG(u_1..u_n)</c> when workers apply their own momentum
+/// (the default), or, with server momentum (<c>optimizer.momentum-at = server</c>), <c>m &lt;- beta m + AGG(..)</c>,
+/// <c>x &lt;- x - lr * m</c>: momentum after the reduce, as the PowerSGD reference code applies it, so that error
+/// feedback memories hold gradients, not momenta. With a mean aggregator and no compression the two are the same
+/// algorithm. <see cref="Version"/> counts model versions.
 /// </summary>
-public sealed class ParameterServer(torch.Tensor initial, IAggregator aggregator, double lr) : IDisposable
+public sealed class ParameterServer : IDisposable
 {
-    private readonly torch.Tensor _x = initial.detach().clone().DetachFromDisposeScope();
+    private readonly torch.Tensor _x;
+    private readonly double _lr;
+    private readonly WorkerMomentum? _momentum;
+    private torch.Tensor? _m;
+
+    public ParameterServer(torch.Tensor initial, IAggregator aggregator, double lr, double serverMomentum = 0,
+        MomentumForm form = MomentumForm.HeavyBall)
+    {
+        ArgumentNullException.ThrowIfNull(initial);
+        _x = initial.detach().clone().DetachFromDisposeScope();
+        Aggregator = aggregator;
+        _lr = lr;
+        if (serverMomentum != 0) _momentum = new WorkerMomentum(serverMomentum, form);
+    }
 
     public torch.Tensor Parameters => _x;
-    public IAggregator Aggregator { get; } = aggregator;
+    public IAggregator Aggregator { get; }
     public long Version { get; private set; }
+
+    /// <summary>Whether the server keeps a momentum buffer (then <see cref="State"/> holds it after the model).</summary>
+    public bool HasMomentum => _momentum is not null;
 
     /// <summary>One step with the aggregate of the round's updates.</summary>
     public void Step(IReadOnlyList<torch.Tensor> updates, AggregationContext context, double weight = 1.0)
     {
         using var scope = torch.NewDisposeScope();
         var aggregate = Aggregator.Aggregate(updates, context);
-        using var step = ((float)(-lr * weight)).ToScalar(); // explicit: a temporary Scalar may be finalized mid-call
-        _x.add_(aggregate, alpha: step);
+        if (_momentum is null)
+        {
+            using var step = ((float)(-_lr * weight)).ToScalar(); // explicit: a temporary Scalar may be finalized mid-call
+            _x.add_(aggregate, alpha: step);
+        }
+        else
+        {
+            if (weight != 1.0)
+            {
+                using var w = ((float)weight).ToScalar();
+                aggregate = aggregate.mul(w);
+            }
+            _m?.Dispose();
+            _m = _momentum.Step(aggregate).DetachFromDisposeScope();
+            using var step = ((float)-_lr).ToScalar();
+            _x.add_(_m, alpha: step);
+        }
         Version++;
     }
 
-    /// <summary>Replaces the model (checkpoint restore).</summary>
-    public void Restore(torch.Tensor parameters, long version)
+    /// <summary>What a checkpoint must keep: the model, followed by the server momentum when there is one.</summary>
+    public torch.Tensor State()
     {
-        _x.copy_(parameters);
+        if (_momentum is null) return _x.clone();
+        using var zeros = _m is null ? torch.zeros_like(_x) : null;
+        return torch.cat([_x, _m ?? zeros!], 0);
+    }
+
+    /// <summary>Restores a <see cref="State"/> (or a bare model, which starts the momentum afresh) at a version.</summary>
+    public void Restore(torch.Tensor state, long version)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        long d = _x.numel();
+        if (state.numel() == d)
+        {
+            _x.copy_(state);
+        }
+        else if (_momentum is not null && state.numel() == 2 * d)
+        {
+            _x.copy_(state.narrow(0, 0, d));
+            _momentum.Restore(state.narrow(0, d, d));
+        }
+        else
+        {
+            throw new ArgumentException($"a checkpoint of {state.numel()} values does not fit a model of {d}{(_momentum is null ? "" : $" (with momentum: {2 * d})")}");
+        }
         Version = version;
     }
 
@@ -38,5 +95,10 @@ public sealed class ParameterServer(torch.Tensor initial, IAggregator aggregator
         return torch.isfinite(t).all().item<bool>();
     }
 
-    public void Dispose() => _x.Dispose();
+    public void Dispose()
+    {
+        _x.Dispose();
+        _m?.Dispose();
+        _momentum?.Dispose();
+    }
 }

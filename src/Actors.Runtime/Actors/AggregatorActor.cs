@@ -245,12 +245,18 @@ public sealed class AggregatorActor : SimulatedActor
         bool last = _server.Version >= _spec.Steps;
         if (last || _server.Version % _spec.EvalEvery == 0) Evaluate(final: last);
         if (!last && _checkpointEvery > 0 && _server.Version % _checkpointEvery == 0)
-            _coordinator.Tell(new AggregatorCheckpoint(_server.Version, TensorPayload.FromTensor(_server.Parameters)));
+            _coordinator.Tell(new AggregatorCheckpoint(_server.Version, StatePayload()));
         if (last)
         {
             _finished = true;
             _coordinator.Tell(new TrainingFinished(_book.Stats(_server.Version, _clock.Now.TotalSeconds)));
         }
+    }
+
+    private TensorPayload StatePayload()
+    {
+        using var state = _server.State();
+        return TensorPayload.FromTensor(state);
     }
 
     private void Evaluate(bool final)

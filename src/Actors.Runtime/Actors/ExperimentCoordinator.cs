@@ -88,7 +88,7 @@ public sealed class ExperimentCoordinator : ReceiveActor
         }
 
         var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher("actors.evaluator-dispatcher"), "evaluator");
-        var server = new ParameterServer(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr);
+        var server = new ParameterServer(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr, spec.Optimizer.ServerMomentumBeta, spec.Optimizer.MomentumForm);
         var aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, network, clock, evaluator, Self, _progress, _parts.BroadcastCodec)
             .WithDispatcher("actors.tensor-dispatcher"), "aggregator");
         var workers = _parts.Honest.Select((t, i) =>

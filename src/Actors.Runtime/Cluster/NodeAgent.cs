@@ -115,7 +115,7 @@ internal sealed class AggregatorHost : ReceiveActor
             _progress = new RunProgress(spec.Steps);
             var scheduler = Context.System.Scheduler;
             var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher(NodeAgent.TensorDispatcher), "evaluator");
-            var server = new ParameterServer(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr);
+            var server = new ParameterServer(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr, spec.Optimizer.ServerMomentumBeta, spec.Optimizer.MomentumForm);
             if (_order.CheckpointModel is { } checkpoint)
             {
                 using var model = Learning.Wire.TensorPayload.Decode(checkpoint).ToTensor();

@@ -13,7 +13,16 @@ public sealed record WorkersSpec(int Honest, int Byzantine)
     public int Total => Honest + Byzantine;
 }
 
-public sealed record OptimizerSpec(double Lr, double Momentum, Learning.Optim.MomentumForm MomentumForm);
+/// <param name="ServerMomentum">`optimizer.momentum-at = server`: the parameter server applies the momentum to the aggregate
+/// (after decompression; the PowerSGD reference code's order) and workers send plain gradients.</param>
+public sealed record OptimizerSpec(double Lr, double Momentum, Learning.Optim.MomentumForm MomentumForm, bool ServerMomentum = false)
+{
+    /// <summary>The momentum workers apply before sending (0 with server momentum).</summary>
+    public double WorkerMomentum => ServerMomentum ? 0 : Momentum;
+
+    /// <summary>The momentum the parameter server applies to the aggregate (0 with worker momentum).</summary>
+    public double ServerMomentumBeta => ServerMomentum ? Momentum : 0;
+}
 
 public sealed record AggregatorSpec(string Type, int BucketSize, double Tau, int Iterations, int Trim, int M, double Nu, bool Async, double FilterEps, int FilterK)
 {
@@ -74,7 +83,8 @@ public sealed partial record ExperimentSpec(
             Model: new ModelSpec(p.Choice("model.type", ModelTypes), p.Double("model.l2", min: 0), p.Choice("model.dtype", DTypes)),
             Workers: new WorkersSpec(honest, byzantine),
             Optimizer: new OptimizerSpec(p.Double("optimizer.lr", min: 0), p.Double("optimizer.momentum", min: 0, max: 0.999999),
-                p.Choice("optimizer.momentum-form", ["heavy-ball", "ema"]) == "ema" ? Learning.Optim.MomentumForm.Ema : Learning.Optim.MomentumForm.HeavyBall),
+                p.Choice("optimizer.momentum-form", ["heavy-ball", "ema"]) == "ema" ? Learning.Optim.MomentumForm.Ema : Learning.Optim.MomentumForm.HeavyBall,
+                p.Choice("optimizer.momentum-at", ["worker", "server"]) == "server"),
             Aggregator: new AggregatorSpec(p.Choice("aggregator.type", Learning.Aggregation.AggregatorFactory.Types), p.Int("aggregator.bucket-size", min: 0),
                 p.Double("aggregator.tau", min: 0), p.Int("aggregator.iterations", min: 0), p.Int("aggregator.trim", min: -1), p.Int("aggregator.m", min: 1),
                 p.Double("aggregator.nu", min: 0), p.Bool("aggregator.async"),

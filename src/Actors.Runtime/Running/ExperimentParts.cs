@@ -65,7 +65,7 @@ public sealed class ExperimentParts : IDisposable
         for (int i = 0; i < spec.Workers.Honest; i++)
         {
             var shard = data.Train.Subset(shards[i], $"worker-{i}");
-            honest.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, spec.Optimizer.Momentum, spec.Optimizer.MomentumForm,
+            honest.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, spec.Optimizer.WorkerMomentum, spec.Optimizer.MomentumForm,
                 Seeds.Random(spec.Seed, "worker-batches", i)));
         }
         var attacks = new List<IAttack>();
@@ -75,7 +75,7 @@ public sealed class ExperimentParts : IDisposable
             var attack = AttackFactory.Create(spec.Attack.Settings, spec.Workers.Total, spec.Workers.Byzantine)!;
             attacks.Add(attack);
             var shard = data.Train.Subset(shards[spec.Workers.Honest + b], $"byzantine-{b}");
-            byzantine.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, attack.SendsRawGradient ? 0 : spec.Optimizer.Momentum,
+            byzantine.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, attack.SendsRawGradient ? 0 : spec.Optimizer.WorkerMomentum,
                 spec.Optimizer.MomentumForm, Seeds.Random(spec.Seed, "worker-batches", spec.Workers.Honest + b), attack.LabelMap));
         }
         var initial = Learning.Training.InitialModel.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes, spec.Seed);

@@ -28,6 +28,16 @@ public class ExperimentConfigSpec
     }
 
     [Fact]
+    public void Momentum_at_server_moves_the_momentum_off_the_workers()
+    {
+        var atWorkers = Parse("optimizer.momentum=0.9");
+        Assert.Equal((0.9, 0.0), (atWorkers.Optimizer.WorkerMomentum, atWorkers.Optimizer.ServerMomentumBeta));
+        var atServer = Parse("optimizer.momentum=0.9", "optimizer.momentum-at=server");
+        Assert.Equal((0.0, 0.9), (atServer.Optimizer.WorkerMomentum, atServer.Optimizer.ServerMomentumBeta));
+        Assert.Contains("valid: worker, server", Assert.Throws<ExperimentConfigException>(() => Parse("optimizer.momentum-at=both")).Message);
+    }
+
+    [Fact]
     public void Unknown_key_names_the_valid_keys()
     {
         var e = Assert.Throws<ExperimentConfigException>(() => Parse("aggregator.typo=mean"));
