@@ -33,13 +33,26 @@ public static class ActorOverhead
         var plain = new List<double>();
         var sim = new List<double>();
         var real = new List<double>();
+        var gcs = new long[3, 3]; // path x generation: collections during the measurements
         for (int r = 0; r < repeats; r++)
         {
             // Interleaved, so machine noise hits all three alike.
+            var before = Collections();
             plain.Add(PlainLoop(parts, steps, simSpec.Optimizer.Lr));
+            var afterPlain = Collections();
             sim.Add(await ActorRun(simSpec));
+            var afterSim = Collections();
             real.Add(await ActorRun(realSpec));
+            var afterReal = Collections();
+            for (int g = 0; g < 3; g++)
+            {
+                gcs[0, g] += afterPlain[g] - before[g];
+                gcs[1, g] += afterSim[g] - afterPlain[g];
+                gcs[2, g] += afterReal[g] - afterSim[g];
+            }
         }
+        Console.WriteLine($"GC collections per run (gen0/gen1/gen2): plain {gcs[0, 0] / repeats}/{gcs[0, 1] / repeats}/{gcs[0, 2] / repeats}, " +
+            $"simulation {gcs[1, 0] / repeats}/{gcs[1, 1] / repeats}/{gcs[1, 2] / repeats}, realtime {gcs[2, 0] / repeats}/{gcs[2, 1] / repeats}/{gcs[2, 2] / repeats}");
         double p = plain.Min(), s = sim.Min(), rt = real.Min();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"plain loop          {p * 1000 / steps,8:0.00} ms/round"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"actors, simulation  {s * 1000 / steps,8:0.00} ms/round   ratio {s / p:0.000}"));
@@ -47,6 +60,8 @@ public static class ActorOverhead
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target: ratio < 1.15 -> simulation {(s / p < 1.15 ? "met" : "NOT met")}, realtime {(rt / p < 1.15 ? "met" : "NOT met")}"));
         return 0;
     }
+
+    private static long[] Collections() => [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
 
     private static int Arg(string[] args, int i, int fallback) => args.Length > i && int.TryParse(args[i], out var v) ? v : fallback;
 

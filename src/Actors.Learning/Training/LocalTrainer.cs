@@ -35,6 +35,9 @@ public sealed class LocalTrainer : IDisposable
         ParameterCount = FlatParameters.Count(_model);
     }
 
+    /// <summary>The worker's data (owned by whoever made it, who disposes it after the trainer).</summary>
+    public Dataset Shard => _shard;
+
     public long ParameterCount { get; }
     public long Steps { get; private set; }
 

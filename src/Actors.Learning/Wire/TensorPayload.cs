@@ -30,6 +30,7 @@ public sealed class TensorPayload
     private readonly torch.Tensor[]? _local;
     private readonly int _size;
     private readonly Lock _gate = new();
+    private int _holders = 1; // in-process payloads: Share() adds a holder; the last Release() frees the tensors
 
     private TensorPayload(byte[] buffer, string codec, torch.ScalarType dtype, long[] shape, long seed, double[] scalars, PayloadPart[] parts)
     {
@@ -66,12 +67,111 @@ public sealed class TensorPayload
         Seed = owned.Seed;
         Scalars = (double[])owned.Scalars.Clone();
         Parts = _local.Select(t => new PayloadPart(t.dtype, t.shape, -1, checked((int)(t.numel() * PayloadFormat.ElementSize(t.dtype))))).ToArray();
-        GC.AddMemoryPressure(size); // the tensors' native memory, so the GC collects dead messages in time
+        NativeBudget.Add(size);
     }
 
     ~TensorPayload()
     {
-        if (_local is not null) GC.RemoveMemoryPressure(_size);
+        if (_local is not null) NativeBudget.Remove(_size);
+    }
+
+    /// <summary>
+    /// The native bytes held by live in-process payloads. Released payloads free theirs at once; the rest (broadcasts
+    /// read by many, attackers' taps, messages lost with a crashed actor) wait for the GC, which cannot see native
+    /// memory. <c>GC.AddMemoryPressure</c> would tell it, but it forces a full collection for every few MB added, even
+    /// when the same MB are freed right away: with 800 KB messages that was more than one gen-2 GC per round. So the
+    /// count is ours, and a collection is requested only when the unreleased bytes double (from 256 MB).
+    /// </summary>
+    internal static class NativeBudget
+    {
+        private const long Floor = 256L << 20;
+        private static long s_live;
+        private static long s_next = Floor;
+
+        public static long Live => Interlocked.Read(ref s_live);
+
+        public static void Add(long bytes)
+        {
+            long live = Interlocked.Add(ref s_live, bytes);
+            long next = Interlocked.Read(ref s_next);
+            if (live > next && Interlocked.CompareExchange(ref s_next, Math.Max(Floor, 2 * live), next) == next)
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Optimized, blocking: false);
+        }
+
+        public static void Remove(long bytes)
+        {
+            long live = Interlocked.Add(ref s_live, -bytes);
+            long next = Interlocked.Read(ref s_next);
+            if (next > Floor && live < next / 4) Interlocked.CompareExchange(ref s_next, Math.Max(Floor, 2 * live), next);
+        }
+    }
+
+    /// <summary>
+    /// In-process payloads are reference counted so that their native memory is freed when the last holder is done,
+    /// not when the GC gets round to it (memory pressure from dead messages used to force a full GC every few rounds).
+    /// A sender that hands one payload to several receivers calls <see cref="Share"/> once per extra receiver; a receiver
+    /// that is done calls <see cref="Release"/> (or <see cref="TakeTensor"/>). Holders that never release are covered by
+    /// the finalizer. Wire payloads (bytes) ignore both.
+    /// </summary>
+    public TensorPayload Share()
+    {
+        if (_local is null) return this;
+        if (Interlocked.Increment(ref _holders) <= 1)
+        {
+            Interlocked.Decrement(ref _holders);
+            throw new ObjectDisposedException(nameof(TensorPayload), "the payload was already released");
+        }
+        return this;
+    }
+
+    /// <summary>This holder is done with the payload; the last one frees the in-process tensors.</summary>
+    public void Release()
+    {
+        if (_local is null) return;
+        int left = Interlocked.Decrement(ref _holders);
+        if (left == 0) Free(disposeTensors: true);
+        else if (left < 0) Interlocked.Increment(ref _holders); // released once too often: keep it freed, stay at 0
+    }
+
+    /// <summary>
+    /// The dense tensor (the caller owns it), and this holder's share released. The only holder of an in-process
+    /// uncompressed payload gets the payload's own tensor, moved out without a copy; otherwise it is a decoded copy.
+    /// </summary>
+    public torch.Tensor TakeTensor()
+    {
+        ThrowIfReleased();
+        if (_local is { Length: 1 } && Codec == Identity.CodecName && Parts[0].DType == DType
+            && Interlocked.CompareExchange(ref _holders, 0, 1) == 1)
+        {
+            var own = _local[0];
+            Free(disposeTensors: false);
+            if (own.shape.SequenceEqual(Shape)) return own;
+            var shaped = own.reshape(Shape).DetachFromDisposeScope(); // a view: the storage stays alive without `own`
+            own.Dispose();
+            return shaped;
+        }
+        try
+        {
+            return ToTensor();
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    private void Free(bool disposeTensors)
+    {
+        if (disposeTensors)
+            foreach (var t in _local!) t.Dispose();
+        NativeBudget.Remove(_size);
+        GC.SuppressFinalize(this);
+    }
+
+    private void ThrowIfReleased()
+    {
+        if (_local is not null && Volatile.Read(ref _holders) <= 0)
+            throw new ObjectDisposedException(nameof(TensorPayload), "the in-process payload was already released by its last holder");
     }
 
     /// <summary>
@@ -90,6 +190,21 @@ public sealed class TensorPayload
         return new TensorPayload(compressed, size);
     }
 
+    /// <summary>
+    /// An in-process payload of an uncompressed vector that takes <paramref name="x"/> itself (no copy): the caller must
+    /// not use, modify or dispose it afterwards. For a fresh tensor the sender made for this message.
+    /// </summary>
+    public static TensorPayload LocalOwning(torch.Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.device_type != DeviceType.CPU || !x.is_contiguous() || x.requires_grad) throw new ArgumentException("an owned local payload must be a contiguous CPU tensor without autograd", nameof(x));
+        var shape = x.shape;
+        var flat = x.dim() == 1 ? x : x.reshape(-1);
+        if (!ReferenceEquals(flat, x)) x.Dispose(); // the flat view keeps the storage alive
+        flat.DetachFromDisposeScope();
+        return Local(new CompressedTensor(Identity.CodecName, shape, [flat], dtype: flat.dtype));
+    }
+
     /// <summary>An in-process payload of an uncompressed vector (one native copy, no managed allocation).</summary>
     public static TensorPayload LocalFromTensor(torch.Tensor x)
     {
@@ -105,7 +220,8 @@ public sealed class TensorPayload
     /// </summary>
     public bool TryBorrowDense(out torch.Tensor dense)
     {
-        if (_local is { Length: 1 } && Codec == Identity.CodecName && _local[0].dtype == DType && Shape.Length == 1)
+        ThrowIfReleased();
+        if (_local is { Length: 1 } && Codec == Identity.CodecName && Parts[0].DType == DType && Shape.Length == 1)
         {
             dense = _local[0];
             return true;
@@ -121,6 +237,7 @@ public sealed class TensorPayload
     public byte[] Encode()
     {
         if (_buffer is not null) return _buffer;
+        ThrowIfReleased();
         lock (_gate)
         {
             // Borrowed view of our own tensors: the CompressedTensor is not disposed.
@@ -130,8 +247,11 @@ public sealed class TensorPayload
         }
     }
 
-    public ReadOnlySpan<byte> PartBytes(int index) =>
-        _local is not null ? _local[index].bytes : _buffer.AsSpan(Parts[index].Offset, Parts[index].Length);
+    public ReadOnlySpan<byte> PartBytes(int index)
+    {
+        ThrowIfReleased();
+        return _local is not null ? _local[index].bytes : _buffer.AsSpan(Parts[index].Offset, Parts[index].Length);
+    }
 
     /// <summary>Exact size of the payload <see cref="FromCompressed"/> would build, without building it.</summary>
     public static int SizeOf(CompressedTensor compressed)
@@ -229,6 +349,7 @@ public sealed class TensorPayload
     /// <summary>Rebuilds the tensors (one copy from the wire bytes). The caller owns the result.</summary>
     public CompressedTensor ToCompressed()
     {
+        ThrowIfReleased();
         if (_local is not null)
         {
             var clones = _local.Select(t => t.clone()).ToList();
@@ -257,7 +378,8 @@ public sealed class TensorPayload
     /// <summary>Decodes straight to a dense tensor (what a receiver that does not sum compressed parts does).</summary>
     public torch.Tensor ToTensor()
     {
-        if (_local is not null && Codec == Identity.CodecName && _local[0].dtype == DType)
+        ThrowIfReleased();
+        if (_local is not null && Codec == Identity.CodecName && Parts[0].DType == DType)
         {
             using var scope = torch.NewDisposeScope();
             var dense = _local[0].reshape(Shape).clone().MoveToOuterDisposeScope(); // one copy

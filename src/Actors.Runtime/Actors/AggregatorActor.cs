@@ -87,22 +87,28 @@ public sealed class AggregatorActor : SimulatedActor
 
     private void OnUpdate(WorkerUpdate u)
     {
-        if (_finished) return;
+        if (_finished)
+        {
+            u.Update.Release();
+            return;
+        }
         if (!MessageSender.Path.Address.HasLocalScope) _network.Received(u.Update.SizeBytes, u.UncompressedBytes, LinkKind.Uplink);
         if (u.WorkerId < 0 || u.WorkerId >= _workers.Count || !_live.Contains(u.WorkerId))
         {
+            u.Update.Release();
             _book.Drop("malformed", -1);
             return;
         }
         if (u.Version > _server.Version || u.Version < 0)
         {
+            u.Update.Release();
             _book.Drop("malformed", u.WorkerId); // claims a model version that does not exist
             return;
         }
         torch.Tensor update;
         try
         {
-            update = u.Update.ToTensor();
+            update = u.Update.TakeTensor(); // the aggregator is the message's last holder: no copy for in-process payloads
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Runtime.Serialization.SerializationException)
         {

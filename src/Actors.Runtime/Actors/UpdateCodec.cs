@@ -17,6 +17,14 @@ public sealed class UpdateCodec(ICompressor compressor, ParameterLayout layout, 
     public int UncompressedBytes { get; } = TensorPayload.UncompressedSizeBytes(layout.Size);
 
     /// <summary>The message payload for <paramref name="vector"/> (in-process form: the wire bytes are made only if it leaves the process).</summary>
+    /// <summary>As <see cref="Encode"/>, but consumes <paramref name="vector"/> (a fresh tensor the caller made for this message): uncompressed, it becomes the payload without a copy.</summary>
+    public TensorPayload EncodeOwned(torch.Tensor vector, long step)
+    {
+        ArgumentNullException.ThrowIfNull(vector);
+        if (Compressor is Identity) return TensorPayload.LocalOwning(vector);
+        using (vector) return Encode(vector, step);
+    }
+
     public TensorPayload Encode(torch.Tensor vector, long step)
     {
         if (Compressor is Identity) return TensorPayload.LocalFromTensor(vector);

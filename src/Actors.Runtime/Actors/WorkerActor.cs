@@ -89,10 +89,10 @@ public sealed class WorkerActor : SimulatedActor
         var started = DateTime.UtcNow;
         torch.Tensor? decoded = null;
         var parameters = _model ?? (_full!.Model.TryBorrowDense(out var borrowed) ? borrowed : decoded = _full.Model.ToTensor());
-        using var update = _trainer.ComputeUpdate(parameters);
+        var update = _trainer.ComputeUpdate(parameters); // a fresh tensor: the payload takes it over
         decoded?.Dispose();
         GC.KeepAlive(_full);
-        _computed = (m.Version, _codec.Encode(update, m.Version));
+        _computed = (m.Version, _codec.EncodeOwned(update, m.Version));
         // Simulation: the modelled compute time; realtime: compute already took real time, stragglers add an injected delay.
         var delay = _simulated
             ? _timingModel.Compute(_id, _steps)
@@ -108,7 +108,7 @@ public sealed class WorkerActor : SimulatedActor
         var message = new WorkerUpdate(_id, c.Version, c.Update, _codec.UncompressedBytes);
         _network.Send(_id, -1, _aggregator, message, Self, c.Update.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink);
         // The omniscient attackers' tap: a copy as it is sent, through the clock so simulation order stays deterministic.
-        foreach (var tap in _taps) _clock.After(TimeSpan.Zero, tap, new HonestTap(_id, c.Version, c.Update), Self);
+        foreach (var tap in _taps) _clock.After(TimeSpan.Zero, tap, new HonestTap(_id, c.Version, c.Update.Share()), Self);
         if (_pending is { } next)
         {
             _pending = null;

@@ -123,9 +123,13 @@ public sealed class ExperimentParts : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in Honest) t.Dispose();
+        // The shards are ours (made here by Subset), not the trainers': free them now rather than at finalization.
+        foreach (var t in Honest.Concat(Byzantine))
+        {
+            t.Dispose();
+            t.Shard.Dispose();
+        }
         foreach (var c in Codecs) c.Dispose();
-        foreach (var t in Byzantine) t.Dispose();
         foreach (var c in ByzantineCodecs) c.Dispose();
         BroadcastCodec?.Dispose();
         Evaluator.Dispose();
