@@ -34,16 +34,24 @@ public static class ActorOverhead
         var sim = new List<double>();
         var real = new List<double>();
         var gcs = new long[3, 3]; // path x generation: collections during the measurements
+        var cpu = new double[3]; // process CPU seconds (all threads: GC, finalizer, dispatchers) per path, summed over repeats
         for (int r = 0; r < repeats; r++)
         {
             // Interleaved, so machine noise hits all three alike.
             var before = Collections();
+            var c0 = Cpu();
             plain.Add(PlainLoop(parts, steps, simSpec.Optimizer.Lr));
             var afterPlain = Collections();
+            var c1 = Cpu();
             sim.Add(await ActorRun(simSpec));
             var afterSim = Collections();
+            var c2 = Cpu();
             real.Add(await ActorRun(realSpec));
             var afterReal = Collections();
+            var c3 = Cpu();
+            cpu[0] += c1 - c0;
+            cpu[1] += c2 - c1;
+            cpu[2] += c3 - c2;
             for (int g = 0; g < 3; g++)
             {
                 gcs[0, g] += afterPlain[g] - before[g];
@@ -57,9 +65,13 @@ public static class ActorOverhead
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"plain loop          {p * 1000 / steps,8:0.00} ms/round"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"actors, simulation  {s * 1000 / steps,8:0.00} ms/round   ratio {s / p:0.000}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"actors, realtime    {rt * 1000 / steps,8:0.00} ms/round   ratio {rt / p:0.000}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"CPU time (all threads, incl. each actor run's setup and output): plain {cpu[0] / repeats:0.00} s, simulation {cpu[1] / repeats:0.00} s (x{cpu[1] / cpu[0]:0.00}), realtime {cpu[2] / repeats:0.00} s (x{cpu[2] / cpu[0]:0.00})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target: ratio < 1.15 -> simulation {(s / p < 1.15 ? "met" : "NOT met")}, realtime {(rt / p < 1.15 ? "met" : "NOT met")}"));
         return 0;
     }
+
+    private static double Cpu() => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 
     private static long[] Collections() => [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
 

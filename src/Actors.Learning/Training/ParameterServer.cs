@@ -89,9 +89,17 @@ public sealed class ParameterServer : IDisposable
         Version = version;
     }
 
+    /// <summary>
+    /// Whether every element is finite. One read pass in the common case: NaN and infinities propagate into a sum, so a
+    /// finite sum proves every element finite. Only a non-finite sum (a bad element, or finite elements whose sum
+    /// overflows) pays for the exact element-wise check, whose temporaries cost ~8x more (it was a third of the
+    /// aggregator's per-update time).
+    /// </summary>
     public static bool IsFinite(torch.Tensor t)
     {
-        using var scope = torch.NewDisposeScope(); // keeps the isfinite temporary alive through all()
+        ArgumentNullException.ThrowIfNull(t);
+        using var scope = torch.NewDisposeScope(); // keeps the temporaries alive through item()
+        if (t.is_floating_point() && double.IsFinite(t.sum().ToDouble())) return true;
         return torch.isfinite(t).all().item<bool>();
     }
 

@@ -68,4 +68,17 @@ public sealed class ParameterServerSpec
         using var wrong = torch.zeros(6);
         Assert.Throws<ArgumentException>(() => server.Restore(wrong, 1));
     }
+
+    [Theory]
+    [InlineData(new[] { 1f, -2f, 3f }, true)]
+    [InlineData(new[] { 3e38f, 3e38f, 3e38f }, true)] // finite, though the sum overflows: the exact check decides
+    [InlineData(new[] { 1f, float.NaN, 3f }, false)]
+    [InlineData(new[] { float.PositiveInfinity, 0f }, false)]
+    [InlineData(new[] { float.PositiveInfinity, float.NegativeInfinity }, false)] // the sum is NaN
+    [InlineData(new[] { -3e38f, float.NegativeInfinity }, false)]
+    public void IsFinite_is_exact(float[] values, bool expected)
+    {
+        using var t = torch.tensor(values);
+        Assert.Equal(expected, ParameterServer.IsFinite(t));
+    }
 }
