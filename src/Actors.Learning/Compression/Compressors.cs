@@ -14,10 +14,11 @@ public sealed record CompressionSettings(
     int Levels = 16,
     RandKScaling Scaling = RandKScaling.Unbiased,
     bool ErrorFeedback = false,
-    bool CompressBroadcast = false)
+    bool CompressBroadcast = false,
+    RandomBlockSize Block = RandomBlockSize.Ratio)
 {
     /// <summary>Keys a `compression` block may hold.</summary>
-    public static readonly IReadOnlyList<string> Keys = ["type", "ratio", "rank", "levels", "scaling", "error-feedback", "compress-broadcast"];
+    public static readonly IReadOnlyList<string> Keys = ["type", "ratio", "rank", "levels", "scaling", "error-feedback", "compress-broadcast", "block"];
 
     /// <summary>Parses the keys of a `compression` block (values as strings, as HOCON gives them).</summary>
     public static CompressionSettings Parse(IReadOnlyDictionary<string, string> keys)
@@ -52,6 +53,7 @@ public sealed record CompressionSettings(
             s = s with { Levels = l };
         }
         if (keys.TryGetValue("scaling", out var scaling)) s = s with { Scaling = ParseScaling(scaling) };
+        if (keys.TryGetValue("block", out var block)) s = s with { Block = ParseBlock(block) };
         if (keys.TryGetValue("error-feedback", out var ef)) s = s with { ErrorFeedback = OnOff("error-feedback", ef) };
         if (keys.TryGetValue("compress-broadcast", out var cb)) s = s with { CompressBroadcast = OnOff("compress-broadcast", cb) };
         return s;
@@ -63,6 +65,14 @@ public sealed record CompressionSettings(
         "unbiased" => RandKScaling.Unbiased,
         "contractive" => RandKScaling.Contractive,
         _ => throw Bad("scaling", value, "unbiased | contractive"),
+    };
+
+    /// <summary>`compression.block`: ratio | rank.</summary>
+    public static RandomBlockSize ParseBlock(string value) => value switch
+    {
+        "ratio" => RandomBlockSize.Ratio,
+        "rank" => RandomBlockSize.Rank,
+        _ => throw Bad("block", value, "ratio | rank"),
     };
 
     private static bool OnOff(string key, string value) => value switch
@@ -105,7 +115,9 @@ public static class Compressors
             Identity.CodecName => new Identity(),
             TopK.CodecName => new TopK(settings.Ratio),
             RandK.CodecName => new RandK(settings.Ratio, settings.Scaling),
-            RandomBlockSparsifier.CodecName => new RandomBlockSparsifier(settings.Ratio),
+            RandomBlockSparsifier.CodecName => settings.Block == RandomBlockSize.Rank
+                ? RandomBlockSparsifier.RankMatched(settings.Rank)
+                : new RandomBlockSparsifier(settings.Ratio),
             Qsgd.CodecName => new Qsgd(settings.Levels, seed),
             ScaledSign.CodecName => new ScaledSign(),
             PowerSgd.CodecName => new PowerSgd(settings.Rank),

@@ -4,19 +4,46 @@ using TorchSharp;
 
 namespace Actors.Learning.Compression;
 
+/// <summary>`compression.block`: how big each tensor's random block is.</summary>
+public enum RandomBlockSize
+{
+    /// <summary>k_i = ratio * d_i.</summary>
+    Ratio,
+    /// <summary>k_i = rank * (rows + cols), capped at d_i: the PowerSGD paper's rank-matched random-block baseline.</summary>
+    Rank,
+}
+
 /// <summary>
 /// `random-block`: each parameter tensor (each entry of the layout, or the whole vector without one) sends one
 /// contiguous block of k_i = ratio * d_i values. The block start is drawn from a per-step seed identical on all
 /// workers and wraps around the end of the tensor. Only the values travel (plus one (d_i, k_i) pair per tensor so the
 /// receiver needs no layout); messages made at the same step sum like an all-reduce (linear). Unscaled.
+/// Block sizes: k_i = ratio * d_i (<see cref="RandomBlockSize.Ratio"/>), or, <see cref="RankMatched"/>, the PowerSGD
+/// reference code's baseline: k_i = r (rows + cols) of the tensor seen as a matrix (rows = first dimension), capped at
+/// d_i, so that it sends as many values as rank-r PowerSGD; vectors (biases) then go whole.
 /// </summary>
-public sealed class RandomBlockSparsifier(double ratio) : ICompressor
+public sealed class RandomBlockSparsifier : ICompressor
 {
     public const string CodecName = "random-block";
 
-    public double Ratio { get; } = ratio > 0 && ratio <= 1
-        ? ratio
-        : throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "ratio must be in (0, 1]");
+    public RandomBlockSparsifier(double ratio)
+    {
+        Ratio = ratio > 0 && ratio <= 1 ? ratio : throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "ratio must be in (0, 1]");
+    }
+
+    private RandomBlockSparsifier(int rank)
+    {
+        Rank = rank >= 1 ? rank : throw new ArgumentOutOfRangeException(nameof(rank), rank, "rank must be >= 1");
+        Ratio = 1;
+    }
+
+    /// <summary>Blocks of r (rows + cols) values per tensor, as many as rank-r PowerSGD sends (needs the layout).</summary>
+    public static RandomBlockSparsifier RankMatched(int rank) => new(rank);
+
+    public double Ratio { get; }
+
+    /// <summary>Set for rank-matched blocks.</summary>
+    public int? Rank { get; }
 
     public string Name => CodecName;
     public bool IsLinear => true;
@@ -29,6 +56,8 @@ public sealed class RandomBlockSparsifier(double ratio) : ICompressor
         using var scope = torch.NewDisposeScope();
         long d = x.shape[0];
         var sizes = SegmentSizes(context.Layout, d);
+        if (Rank is not null && (context.Layout is null || context.Layout.Entries.Count == 0))
+            throw new ArgumentException($"{CodecName} with compression.block = rank needs the parameter layout (tensor shapes)");
         long seed = (long)Seeds.Derive(unchecked((long)context.SharedSeed), CodecName, context.Step);
         var segments = new long[sizes.Length * 2];
         var blocks = new List<torch.Tensor>(sizes.Length);
@@ -37,7 +66,7 @@ public sealed class RandomBlockSparsifier(double ratio) : ICompressor
         for (int i = 0; i < sizes.Length; i++)
         {
             long di = sizes[i];
-            long ki = Sparsity.KeepCount(Ratio, di);
+            long ki = Rank is { } r ? RankMatchedCount(r, context.Layout!.Entries[i].Shape, di) : Sparsity.KeepCount(Ratio, di);
             segments[2 * i] = di;
             segments[2 * i + 1] = ki;
             if (ki > 0)
@@ -86,6 +115,15 @@ public sealed class RandomBlockSparsifier(double ratio) : ICompressor
             offset += di;
         }
         return dense.reshape(c.Shape).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>r (rows + cols) for the tensor viewed as rows x (d / rows), at most d (the reference code's block_size).</summary>
+    public static long RankMatchedCount(int rank, long[] shape, long d)
+    {
+        if (d == 0) return 0;
+        long rows = shape.Length == 0 ? 1 : Math.Max(1, shape[0]);
+        long cols = d / rows;
+        return Math.Min((long)rank * (rows + cols), d);
     }
 
     /// <summary>Block start of tensor <paramref name="index"/> at this step: uniform in [0, d).</summary>

@@ -34,7 +34,8 @@ public sealed record AttackSpec(string Type, bool Omniscient, double Eps, double
     public Learning.Attacks.AttackSettings Settings => new(Type, Eps, Z < 0 ? null : Z, Sigma, Lag, Rate, Base.Length == 0 ? null : Base);
 }
 
-public sealed record CompressionSpec(string Type, double Ratio, int Rank, int Levels, string Scaling, bool ErrorFeedback, bool CompressBroadcast, Config Raw);
+public sealed record CompressionSpec(string Type, double Ratio, int Rank, int Levels, string Scaling, bool ErrorFeedback, bool CompressBroadcast, Config Raw,
+    string Block = "ratio");
 
 public sealed record StragglerSpec(double Fraction, double Slowdown, bool Redraw);
 
@@ -93,7 +94,7 @@ public sealed partial record ExperimentSpec(
                 p.Double("attack.sigma", min: 0), p.Int("attack.lag", min: 1), p.Int("attack.rate", min: 1), p.String("attack.base")),
             Compression: new CompressionSpec(p.String("compression.type"), p.Double("compression.ratio", min: 1e-9, max: 1), p.Int("compression.rank", min: 1),
                 p.Int("compression.levels", min: 1), p.Choice("compression.scaling", ["unbiased", "contractive"]), p.Bool("compression.error-feedback"),
-                p.Bool("compression.compress-broadcast"), c.GetConfig("compression")),
+                p.Bool("compression.compress-broadcast"), c.GetConfig("compression"), p.Choice("compression.block", ["ratio", "rank"])),
             Timing: new TimingSpec(
                 p.Choice("timing.mode", TimingModes), p.Double("timing.deadline-ms", min: 0), p.Int("timing.quorum", min: 0),
                 p.Choice("timing.late-updates", ["drop", "carry"]), p.Int("timing.buffer-size", min: 1), p.Int("timing.max-staleness", min: -1),

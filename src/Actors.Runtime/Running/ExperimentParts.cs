@@ -42,7 +42,8 @@ public sealed class ExperimentParts : IDisposable
 
     public static CompressionSettings Compression(ExperimentSpec spec) => new(
         spec.Compression.Type, spec.Compression.Ratio, spec.Compression.Rank, spec.Compression.Levels,
-        CompressionSettings.ParseScaling(spec.Compression.Scaling), spec.Compression.ErrorFeedback, spec.Compression.CompressBroadcast);
+        CompressionSettings.ParseScaling(spec.Compression.Scaling), spec.Compression.ErrorFeedback, spec.Compression.CompressBroadcast,
+        CompressionSettings.ParseBlock(spec.Compression.Block));
 
     public static ExperimentParts Build(ExperimentSpec spec, Action<string> warn)
     {

@@ -105,6 +105,33 @@ public class CompressorSpec
             Assert.Equal(kept.Contains(i) ? i : 0f, dense[i]);
     }
 
+    [Theory]
+    [InlineData(new long[] { 256, 784 }, 200704, 2080)] // the mlp's first weight: 2 (256 + 784)
+    [InlineData(new long[] { 10, 256 }, 2560, 532)]
+    [InlineData(new long[] { 256 }, 256, 256)] // a bias: 2 (256 + 1) > 256, so all of it
+    [InlineData(new long[] { 32, 1, 3, 3 }, 288, 82)] // a conv kernel seen as 32 x 9: 2 (32 + 9)
+    public void RandomBlock_rank_matched_sizes_follow_the_reference_rule(long[] shape, long d, long expected)
+    {
+        Assert.Equal(expected, RandomBlockSparsifier.RankMatchedCount(2, shape, d));
+    }
+
+    [Fact]
+    public void RandomBlock_rank_matched_sends_r_rows_plus_cols_per_matrix_and_whole_vectors()
+    {
+        var layout = new ParameterLayout([("w", [2, 5], 0, 10), ("b", [10], 10, 10)]);
+        using var x = torch.arange(0, 20, dtype: torch.ScalarType.Float32);
+        var rb = RandomBlockSparsifier.RankMatched(1); // w: 1 (2 + 5) = 7 values; b: min(1 (10 + 1), 10) = 10
+        using var c = rb.Compress(x, Ctx with { Layout = layout });
+        Assert.Equal(new long[] { 10, 7, 10, 10 }, c.Parts[1].data<long>().ToArray());
+        using var y = rb.Decompress(c);
+        var dense = Values(y);
+        long s0 = RandomBlockSparsifier.Start(c.Seed, 0, 10);
+        var kept = Enumerable.Range(0, 7).Select(j => (s0 + j) % 10).ToHashSet();
+        for (int i = 0; i < 10; i++) Assert.Equal(kept.Contains(i) ? i : 0f, dense[i]);
+        for (int i = 10; i < 20; i++) Assert.Equal(i, dense[i]);
+        Assert.Throws<ArgumentException>(() => rb.Compress(x, Ctx)); // no layout, no shapes
+    }
+
     [Fact]
     public void Qsgd_is_exact_when_every_coordinate_sits_on_a_level()
     {

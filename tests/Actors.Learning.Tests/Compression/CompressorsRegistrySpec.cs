@@ -40,14 +40,16 @@ public class CompressorsRegistrySpec
         var s = CompressionSettings.Parse(new Dictionary<string, string>
         {
             ["type"] = "random-block", ["ratio"] = "0.01", ["rank"] = "4", ["levels"] = "8",
-            ["scaling"] = "contractive", ["error-feedback"] = "on", ["compress-broadcast"] = "off",
+            ["scaling"] = "contractive", ["error-feedback"] = "on", ["compress-broadcast"] = "off", ["block"] = "rank",
         });
-        Assert.Equal(new CompressionSettings("random-block", 0.01, 4, 8, RandKScaling.Contractive, ErrorFeedback: true, CompressBroadcast: false), s);
+        Assert.Equal(new CompressionSettings("random-block", 0.01, 4, 8, RandKScaling.Contractive, ErrorFeedback: true, CompressBroadcast: false, RandomBlockSize.Rank), s);
+        Assert.Equal(4, ((RandomBlockSparsifier)((ErrorFeedback)Compressors.Create(s, 1)).Inner).Rank);
     }
 
     [Theory]
     [InlineData("type", "zip", "topk")]
     [InlineData("ratio", "0", "(0, 1]")]
+    [InlineData("block", "square", "ratio | rank")]
     [InlineData("ratio", "1.5", "(0, 1]")]
     [InlineData("ratio", "abc", "(0, 1]")]
     [InlineData("rank", "0", ">= 1")]
