@@ -25,6 +25,9 @@ public sealed class WorkerMomentum(double beta, MomentumForm form = MomentumForm
 
     public double Beta { get; } = beta;
 
+    /// <summary>The momentum buffer (null before the first step); read only, owned by this instance.</summary>
+    public torch.Tensor? Buffer => _m;
+
     /// <summary>Advances the momentum with gradient g and returns a new tensor holding m (the caller owns it).</summary>
     public torch.Tensor Step(torch.Tensor g)
     {

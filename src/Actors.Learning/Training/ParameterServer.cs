@@ -16,7 +16,6 @@ public sealed class ParameterServer : IDisposable
     private readonly torch.Tensor _x;
     private readonly double _lr;
     private readonly WorkerMomentum? _momentum;
-    private torch.Tensor? _m;
 
     public ParameterServer(torch.Tensor initial, IAggregator aggregator, double lr, double serverMomentum = 0,
         MomentumForm form = MomentumForm.HeavyBall)
@@ -31,9 +30,6 @@ public sealed class ParameterServer : IDisposable
     public torch.Tensor Parameters => _x;
     public IAggregator Aggregator { get; }
     public long Version { get; private set; }
-
-    /// <summary>Whether the server keeps a momentum buffer (then <see cref="State"/> holds it after the model).</summary>
-    public bool HasMomentum => _momentum is not null;
 
     /// <summary>One step with the aggregate of the round's updates.</summary>
     public void Step(IReadOnlyList<torch.Tensor> updates, AggregationContext context, double weight = 1.0)
@@ -52,10 +48,9 @@ public sealed class ParameterServer : IDisposable
                 using var w = ((float)weight).ToScalar();
                 aggregate = aggregate.mul(w);
             }
-            _m?.Dispose();
-            _m = _momentum.Step(aggregate).DetachFromDisposeScope();
+            using var m = _momentum.Step(aggregate);
             using var step = ((float)-_lr).ToScalar();
-            _x.add_(_m, alpha: step);
+            _x.add_(m, alpha: step);
         }
         Version++;
     }
@@ -64,8 +59,8 @@ public sealed class ParameterServer : IDisposable
     public torch.Tensor State()
     {
         if (_momentum is null) return _x.clone();
-        using var zeros = _m is null ? torch.zeros_like(_x) : null;
-        return torch.cat([_x, _m ?? zeros!], 0);
+        using var zeros = _momentum.Buffer is null ? torch.zeros_like(_x) : null;
+        return torch.cat([_x, _momentum.Buffer ?? zeros!], 0);
     }
 
     /// <summary>Restores a <see cref="State"/> (or a bare model, which starts the momentum afresh) at a version.</summary>
@@ -106,7 +101,6 @@ public sealed class ParameterServer : IDisposable
     public void Dispose()
     {
         _x.Dispose();
-        _m?.Dispose();
         _momentum?.Dispose();
     }
 }

@@ -88,8 +88,6 @@ public sealed class TensorPayload
         private static long s_live;
         private static long s_next = Floor;
 
-        public static long Live => Interlocked.Read(ref s_live);
-
         public static void Add(long bytes)
         {
             long live = Interlocked.Add(ref s_live, bytes);
