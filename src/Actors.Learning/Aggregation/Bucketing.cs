@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Aggregation;
@@ -37,7 +38,7 @@ public sealed class Bucketing : IAggregator, IDisposable
         {
             var m = finite[bucket[0]].detach().clone();
             for (int k = 1; k < bucket.Length; k++) m.add_(finite[bucket[k]]);
-            means.Add(m.div_(bucket.Length));
+            means.Add(m.DivBy_(bucket.Length));
         }
         var inner = InnerContext(context, buckets.Count);
         var result = Inner.Aggregate(means, inner);

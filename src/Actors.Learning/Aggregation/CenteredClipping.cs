@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Aggregation;
@@ -61,8 +62,8 @@ public sealed class CenteredClipping(double tau = 10, int iterations = 3, bool d
                 c[i] = (dist <= Tau ? 1 : Tau / dist) / divisor;
                 cs += c[i];
             }
-            var next = vv == 0 ? x[0].mul(c[0]) : v.mul(1 - cs).add_(x[0], alpha: c[0]);
-            for (int i = 1; i < n; i++) next.add_(x[i], alpha: c[i]);
+            var next = vv == 0 ? x[0].MulBy(c[0]) : v.MulBy(1 - cs).AddScaled_(x[0], c[0]);
+            for (int i = 1; i < n; i++) next.AddScaled_(x[i], c[i]);
             v = next;
             vv = v.dot(v).to(torch.float64).item<double>();
         }

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Aggregation;
@@ -34,7 +35,7 @@ public sealed class Krum : IAggregator
         var chosen = Select(Gram.Of(x), n);
         var sum = x[chosen[0]].detach().clone();
         for (int k = 1; k < chosen.Length; k++) sum.add_(x[chosen[k]]);
-        if (chosen.Length > 1) sum.div_(chosen.Length);
+        if (chosen.Length > 1) sum.DivBy_(chosen.Length);
         return sum.MoveToOuterDisposeScope();
     }
 

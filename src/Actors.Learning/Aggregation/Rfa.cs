@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Aggregation;
@@ -44,8 +45,8 @@ public sealed class Rfa : IAggregator
                 beta[i] = 1 / Math.Max(dist, Nu);
                 total += beta[i];
             }
-            var next = x[0].mul(beta[0] / total);
-            for (int i = 1; i < n; i++) next.add_(x[i], alpha: beta[i] / total);
+            var next = x[0].MulBy(beta[0] / total);
+            for (int i = 1; i < n; i++) next.AddScaled_(x[i], beta[i] / total);
             z = next;
             zz = z.dot(z).to(torch.float64).item<double>();
         }

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Attacks;
@@ -34,6 +35,6 @@ public sealed class Alie : IAttack
         var mu = h.mean([0L]);
         if (h.shape[0] < 2) return mu.MoveToOuterDisposeScope();
         var sigma = h.std(0, unbiased: true);
-        return mu.sub_(sigma.mul_(Z)).MoveToOuterDisposeScope();
+        return mu.sub_(sigma.MulBy_(Z)).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Attacks;
@@ -30,7 +31,7 @@ public sealed class Drift(double eps = 0.1) : IAttack, IDisposable
             _direction = u.div_(u.norm()).DetachFromDisposeScope();
         }
         double scale = Eps * b.norm().to(torch.float64).item<double>();
-        return b.add_(_direction, alpha: scale).MoveToOuterDisposeScope();
+        return b.AddScaled_(_direction, scale).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Attacks;
@@ -13,6 +14,6 @@ public sealed class GaussianNoise(double sigma = 1) : IAttack
     {
         using var gen = context.NewGenerator();
         using var scope = torch.NewDisposeScope();
-        return torch.randn(context.Own.shape[0], generator: gen, dtype: context.Own.dtype).mul_(Sigma).MoveToOuterDisposeScope();
+        return torch.randn(context.Own.shape[0], generator: gen, dtype: context.Own.dtype).MulBy_(Sigma).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Attacks;
@@ -12,6 +13,6 @@ public sealed class Ipm(double eps = 0.1) : IAttack
     public torch.Tensor Craft(AttackContext context)
     {
         using var scope = torch.NewDisposeScope();
-        return context.StackHonest(Name).mean([0L]).mul_(-Eps).MoveToOuterDisposeScope();
+        return context.StackHonest(Name).mean([0L]).MulBy_(-Eps).MoveToOuterDisposeScope();
     }
 }

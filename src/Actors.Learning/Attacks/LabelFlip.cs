@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Attacks;
@@ -15,7 +16,7 @@ public sealed class LabelFlip : IAttack
     public string Name => "labelflip";
     public bool NeedsHonestVectors => false;
     public bool SendsRawGradient => true;
-    public Func<torch.Tensor, torch.Tensor>? LabelMap => y => y.neg().add_(Classes - 1);
+    public Func<torch.Tensor, torch.Tensor>? LabelMap => y => y.neg().AddNumber_(Classes - 1);
 
     public torch.Tensor Craft(AttackContext context) => context.Own.detach().clone();
 }

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using Actors.Learning.Compression;
 using Actors.Learning.Models;
 using TorchSharp;
@@ -15,7 +16,7 @@ public sealed class ChocoSgd(int id, torch.Tensor initialModel, GossipSettings s
 {
     public override string Algorithm => "choco";
 
-    protected override torch.Tensor LocalUpdate(long step, torch.Tensor gradient) => X.add_(gradient, alpha: -Settings.LearningRate);
+    protected override torch.Tensor LocalUpdate(long step, torch.Tensor gradient) => X.AddScaled_(gradient, -Settings.LearningRate);
 
     protected override torch.Tensor? Advance(torch.Tensor publicVector, torch.Tensor increment)
     {
@@ -26,7 +27,7 @@ public sealed class ChocoSgd(int id, torch.Tensor initialModel, GossipSettings s
     protected override void Consensus(long step, MixingRow row, IReadOnlyDictionary<int, torch.Tensor?> fresh)
     {
         var pull = torch.zeros_like(X);
-        foreach (var (_, w, copy) in UsableCopies(row)) pull.add_(copy.sub(PublicVector), alpha: w);
-        X.add_(pull, alpha: Settings.Gamma);
+        foreach (var (_, w, copy) in UsableCopies(row)) pull.AddScaled_(copy.sub(PublicVector), w);
+        X.AddScaled_(pull, Settings.Gamma);
     }
 }

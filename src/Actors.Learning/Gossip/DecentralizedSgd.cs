@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Gossip;
@@ -18,7 +19,7 @@ public sealed class DecentralizedSgd : GossipNode, IPairwiseGossip
 
     protected override GossipOutbox Compose(long step, torch.Tensor gradient, MixingRow row)
     {
-        X.add_(gradient.to_type(X.dtype), alpha: -Settings.LearningRate);
+        X.AddScaled_(gradient.to_type(X.dtype), -Settings.LearningRate);
         var outbox = new GossipOutbox();
         if (row.OutNeighbors.Count == 0) return outbox;
         var copy = outbox.Own(X.clone().DetachFromDisposeScope());
@@ -49,8 +50,8 @@ public sealed class DecentralizedSgd : GossipNode, IPairwiseGossip
         {
             var pull = torch.zeros_like(X);
             foreach (var (j, w) in row.InNeighbors)
-                if (models.TryGetValue(j, out var xj)) pull.add_(xj.sub(X), alpha: w);
-            X.add_(pull, alpha: Settings.Gamma);
+                if (models.TryGetValue(j, out var xj)) pull.AddScaled_(xj.sub(X), w);
+            X.AddScaled_(pull, Settings.Gamma);
         }
         foreach (long s in _inbox.Keys.Where(k => k <= step).ToList())
         {
@@ -63,7 +64,7 @@ public sealed class DecentralizedSgd : GossipNode, IPairwiseGossip
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        X.add_(gradient.to_type(X.dtype), alpha: -Settings.LearningRate);
+        X.AddScaled_(gradient.to_type(X.dtype), -Settings.LearningRate);
     }
 
     public GossipOutbox Initiate(int peer, long step)

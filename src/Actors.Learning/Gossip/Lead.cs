@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using Actors.Learning.Compression;
 using Actors.Learning.Models;
 using TorchSharp;
@@ -46,14 +47,14 @@ public sealed class Lead : ReplicatedCopyNode
     {
         _gradient?.Dispose();
         _gradient = gradient.to_type(X.dtype).detach().clone().DetachFromDisposeScope();
-        return X.add(_gradient, alpha: -Eta).add_(_dual, alpha: -Eta);
+        return X.AddScaled(_gradient, -Eta).AddScaled_(_dual, -Eta);
     }
 
     protected override torch.Tensor? Advance(torch.Tensor publicVector, torch.Tensor increment)
     {
         double a = Settings.AlphaOrDefault;
         var yhat = publicVector.add(increment);
-        publicVector.mul_(1 - a).add_(yhat, alpha: a);
+        publicVector.MulBy_(1 - a).AddScaled_(yhat, a);
         return yhat;
     }
 
@@ -69,9 +70,9 @@ public sealed class Lead : ReplicatedCopyNode
         var disagreement = torch.zeros_like(X);
         foreach (var (j, w) in row.InNeighbors)
             if (fresh.TryGetValue(j, out var yhatJ) && yhatJ is not null)
-                disagreement.add_(_yhat!.sub(yhatJ), alpha: w);
-        _dual.add_(disagreement, alpha: Settings.Gamma / (2 * Eta));
-        X.add_(_gradient!, alpha: -Eta).add_(_dual, alpha: -Eta);
+                disagreement.AddScaled_(_yhat!.sub(yhatJ), w);
+        _dual.AddScaled_(disagreement, Settings.Gamma / (2 * Eta));
+        X.AddScaled_(_gradient!, -Eta).AddScaled_(_dual, -Eta);
         _gradient!.Dispose();
         _gradient = null;
         _yhat!.Dispose();

@@ -38,7 +38,7 @@ public sealed class PowerGossip : GossipNode, IPairwiseGossip
     protected override GossipOutbox Compose(long step, torch.Tensor gradient, MixingRow row)
     {
         RequireUndirected(row);
-        X.add_(gradient.to_type(X.dtype), alpha: -Settings.LearningRate);
+        X.AddScaled_(gradient.to_type(X.dtype), -Settings.LearningRate);
         foreach (var old in _sent.Values.SelectMany(a => a)) old.Dispose();
         _sent.Clear();
         var outbox = new GossipOutbox();
@@ -99,7 +99,7 @@ public sealed class PowerGossip : GossipNode, IPairwiseGossip
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        X.add_(gradient.to_type(X.dtype), alpha: -Settings.LearningRate);
+        X.AddScaled_(gradient.to_type(X.dtype), -Settings.LearningRate);
     }
 
     public GossipOutbox Initiate(int peer, long step)
@@ -207,7 +207,7 @@ public sealed class PowerGossip : GossipNode, IPairwiseGossip
                 next[e] = diff;
             }
             var target = delta.narrow(0, entry.Offset, entry.Count);
-            target.add_(u.reshape(-1), alpha: lo ? -scale : scale);
+            target.AddScaled_(u.reshape(-1), lo ? -scale : scale);
         }
         edge.Advance(next);
     }

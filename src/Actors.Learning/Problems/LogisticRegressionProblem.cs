@@ -130,7 +130,7 @@ public sealed class LogisticRegressionProblem : IDecentralizedProblem
         using var scope = torch.NewDisposeScope();
         var w = x.view(Classes, Features + 1);
         var s = torch.softmax(a.matmul(w.t()), 1).sub_(onehot);
-        var g = s.t().matmul(a).div_(a.shape[0]).add_(w, alpha: l2);
+        var g = s.t().matmul(a).DivBy_(a.shape[0]).AddScaled_(w, l2);
         return g.reshape(-1).MoveToOuterDisposeScope();
     }
 
@@ -186,7 +186,7 @@ public sealed class LogisticRegressionProblem : IDecentralizedProblem
             var r = sz.sub(s.mul(sz.sum(1, keepdim: true)));
             sum.add_(r.t().matmul(a).div_(a.shape[0]));
         }
-        return sum.div_(Nodes).add_(vm, alpha: L2).reshape(-1).MoveToOuterDisposeScope();
+        return sum.DivBy_(Nodes).AddScaled_(vm, L2).reshape(-1).MoveToOuterDisposeScope();
     }
 
     public double OptimalValue

@@ -43,8 +43,7 @@ public sealed class NeuralNetworkProblem : IDecentralizedProblem
         var (g, _) = _trainers[node].Gradient(x);
         if (_l2 > 0)
         {
-            using var l2 = _l2.ToScalar();
-            g.add_(x, alpha: l2);
+            g.AddScaled_(x, _l2);
         }
         return g;
     }

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Problems;
@@ -32,7 +33,7 @@ public static class NewtonSolver
             double t = 1;
             for (int ls = 0; ls < 60; ls++, t *= 0.5)
             {
-                var trial = x.add(p, alpha: t);
+                var trial = x.AddScaled(p, t);
                 double ft = f(trial);
                 if (ft <= fx + 1e-4 * t * slope + 1e-15 * Math.Abs(fx))
                 {
@@ -56,8 +57,8 @@ public static class NewtonSolver
         {
             using var ap = a(p);
             double alpha = rr / p.dot(ap).item<double>();
-            x.add_(p, alpha: alpha);
-            r.add_(ap, alpha: -alpha);
+            x.AddScaled_(p, alpha);
+            r.AddScaled_(ap, -alpha);
             double rrNew = r.dot(r).item<double>();
             p.mul_(rrNew / rr).add_(r);
             rr = rrNew;
