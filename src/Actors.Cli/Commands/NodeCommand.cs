@@ -53,17 +53,7 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         var cluster = Akka.Cluster.Cluster.Get(system);
         Console.WriteLine($"{what} {cluster.SelfAddress} roles [{string.Join(",", cluster.SelfRoles.Order(StringComparer.Ordinal))}]");
         cluster.RegisterOnMemberUp(() => Console.WriteLine($"{what} up: {cluster.SelfAddress}"));
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            stop.Cancel();
-        };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
-        {
-            c.Cancel = true;
-            stop.Cancel();
-        });
+        using var stop = new StopSignal(cancellation);
         using (stop.Token.Register(() => CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance)))
             await system.WhenTerminated.ConfigureAwait(false);
         Console.WriteLine($"{what} stopped");

@@ -32,17 +32,7 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
         var seed = $"127.0.0.1:{settings.Port.ToString(CultureInfo.InvariantCulture)}";
         var sets = settings.Set.SelectMany(s => new[] { "--set", s }).ToArray();
         var children = new List<Process>();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            stop.Cancel();
-        };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
-        {
-            c.Cancel = true;
-            stop.Cancel();
-        });
+        using var stop = new StopSignal(cancellation);
         try
         {
             children.Add(Spawn(["seed", "--host", "127.0.0.1", "--port", settings.Port.ToString(CultureInfo.InvariantCulture), "--roles", "aggregator", .. sets], "seed"));
@@ -52,9 +42,9 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
             Console.WriteLine($"run an experiment: actors run EXPERIMENT --cluster {seed}    (Ctrl-C here stops the cluster)");
             var exited = children.Select(c => c.WaitForExitAsync(stop.Token)).ToList();
             await Task.WhenAny(exited).ConfigureAwait(false);
-            return stop.IsCancellationRequested ? 0 : 1;
+            return stop.IsStopRequested ? 0 : 1;
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsStopRequested)
         {
             return 0;
         }

@@ -1,4 +1,5 @@
 using Actors.Learning.Models;
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Compression;
@@ -24,4 +25,8 @@ public interface ICompressor
 /// What a compressor may know: the step (for per-step shared seeds, identical on all workers), a seed shared by all
 /// parties of the run, and the parameter layout (low-rank compressors compress 2-D weight matrices only).
 /// </summary>
-public sealed record CompressionContext(long Step, ulong SharedSeed, ParameterLayout? Layout = null);
+public sealed record CompressionContext(long Step, ulong SharedSeed, ParameterLayout? Layout = null)
+{
+    /// <summary>The per-step seed every party derives identically for one codec (random sparsifiers' shared choice).</summary>
+    public long StepSeed(string codec) => (long)Seeds.Derive(unchecked((long)SharedSeed), codec, Step);
+}

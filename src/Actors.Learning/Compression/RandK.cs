@@ -39,7 +39,7 @@ public sealed class RandK(double ratio, RandKScaling scaling = RandKScaling.Unbi
         using var scope = torch.NewDisposeScope();
         long d = x.shape[0];
         long k = Sparsity.KeepCount(Ratio, d);
-        long seed = StepSeed(context);
+        long seed = context.StepSeed(CodecName);
         var values = x.detach().index_select(0, Indices(seed, d, k));
         if (Scaling == RandKScaling.Unbiased && k > 0) values = values * ((double)d / k);
         values = values.contiguous().MoveToOuterDisposeScope();
@@ -58,10 +58,6 @@ public sealed class RandK(double ratio, RandKScaling scaling = RandKScaling.Unbi
         dense.index_copy_(0, Indices(c.Seed, d, values.shape[0]), values);
         return dense.reshape(c.Shape).MoveToOuterDisposeScope();
     }
-
-    /// <summary>The per-step seed every worker derives identically.</summary>
-    public static long StepSeed(CompressionContext context) =>
-        (long)Seeds.Derive(unchecked((long)context.SharedSeed), CodecName, context.Step);
 
     /// <summary>
     /// The k indices chosen at this seed, ascending: Floyd's sampling without replacement driven by a SplitMix64

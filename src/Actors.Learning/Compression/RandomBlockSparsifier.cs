@@ -58,7 +58,7 @@ public sealed class RandomBlockSparsifier : ICompressor
         var sizes = SegmentSizes(context.Layout, d);
         if (Rank is not null && (context.Layout is null || context.Layout.Entries.Count == 0))
             throw new ArgumentException($"{CodecName} with compression.block = rank needs the parameter layout (tensor shapes)");
-        long seed = (long)Seeds.Derive(unchecked((long)context.SharedSeed), CodecName, context.Step);
+        long seed = context.StepSeed(CodecName);
         var segments = new long[sizes.Length * 2];
         var blocks = new List<torch.Tensor>(sizes.Length);
         long offset = 0;

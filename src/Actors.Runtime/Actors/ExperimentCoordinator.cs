@@ -17,26 +17,24 @@ public sealed record RunOutcome(TrainingStats Stats, EvaluationResult Final, lon
 /// Spawns the experiment's actors, drives evaluation output (metrics rows as they come) and ends the run.
 /// A child that throws ends the run with its error instead of being silently restarted.
 /// </summary>
-public sealed class ExperimentCoordinator : ReceiveActor
+public sealed class ExperimentCoordinator : RunCoordinator
 {
     private readonly ExperimentSpec _spec;
     private readonly ExperimentParts _parts;
     private readonly RunDirectory _dir;
     private readonly RunProgress _progress;
     private readonly TaskCompletionSource<RunOutcome> _done;
-    private readonly SimulationScheduler? _scheduler;
-    private IActorRef _clock = ActorRefs.Nobody;
     private TrainingStats? _stats;
     private EvaluationResult? _final;
 
     public ExperimentCoordinator(ExperimentSpec spec, ExperimentParts parts, RunDirectory dir, RunProgress progress, TaskCompletionSource<RunOutcome> done)
+        : base(spec.IsSimulation, "no worker update can arrive any more")
     {
         _spec = spec;
         _parts = parts;
         _dir = dir;
         _progress = progress;
         _done = done;
-        if (spec.IsSimulation) _scheduler = new SimulationScheduler();
 
         Receive<EvaluationResult>(r =>
         {
@@ -48,55 +46,36 @@ public sealed class ExperimentCoordinator : ReceiveActor
         Receive<TrainingFinished>(f =>
         {
             _stats = f.Stats;
-            _clock.Tell(new SimulationClock.Halt());
+            HaltClock();
             TryComplete();
         });
-        Receive<SimulationClock.Idle>(i =>
-        {
-            if (_stats is null)
-                Fail($"the simulation ran out of events at step {_progress.Step} of {_spec.Steps} (virtual time {i.Now.TotalSeconds:0.###} s): no worker update can arrive any more");
-        });
-        Receive<RunFailed>(f => Fail(f.Reason));
     }
 
     public static Props Props(ExperimentSpec spec, ExperimentParts parts, RunDirectory dir, RunProgress progress, TaskCompletionSource<RunOutcome> done) =>
         Akka.Actor.Props.Create(() => new ExperimentCoordinator(spec, parts, dir, progress, done));
 
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
-    {
-        Self.Tell(new RunFailed($"{e.GetType().Name}: {e.Message}"));
-        return Directive.Stop;
-    });
+    protected override bool Finished => _stats is not null;
+
+    protected override string StepForErrors => $"{_progress.Step} of {_spec.Steps}";
+
+    protected override void OnFailed(RunFailedException error) => _done.TrySetException(error);
 
     protected override void PreStart()
     {
         var spec = _spec;
         var model = new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total);
-        IClock clock;
-        INetwork network;
-        if (_scheduler is not null)
-        {
-            clock = _scheduler;
-            network = new SimulatedNetwork(_scheduler, model);
-            // Same single thread as the actors it drives: releasing an event is then a mailbox hand-off, not an OS thread wake-up.
-            _clock = Context.ActorOf(Akka.Actor.Props.Create(() => new SimulationClock(_scheduler, Self)).WithDispatcher("actors.tensor-dispatcher"), "clock");
-        }
-        else
-        {
-            clock = new RealtimeClock(Context.System.Scheduler);
-            network = new RealtimeNetwork(Context.System.Scheduler);
-        }
+        var (clock, network) = CreateTiming(model);
 
         var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher("actors.evaluator-dispatcher"), "evaluator");
         var server = new ParameterServer(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr, spec.Optimizer.ServerMomentumBeta, spec.Optimizer.MomentumForm);
         var aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, network, clock, evaluator, Self, _progress, _parts.BroadcastCodec)
             .WithDispatcher("actors.tensor-dispatcher"), "aggregator");
         var workers = _parts.Honest.Select((t, i) =>
-            Context.ActorOf(WorkerActor.Props(i, t, _parts.Codecs[i], network, clock, model, _scheduler is not null).WithDispatcher("actors.tensor-dispatcher"), $"worker-{i}")).ToList();
+            Context.ActorOf(WorkerActor.Props(i, t, _parts.Codecs[i], network, clock, model, IsSimulation).WithDispatcher("actors.tensor-dispatcher"), $"worker-{i}")).ToList();
         bool versionedRounds = spec.Timing.Mode is "sync" or "deadline";
         IReadOnlyList<IActorRef> byzantine = _parts.Byzantine.Select((t, b) =>
             Context.ActorOf(ByzantineActor.Props(spec.Workers.Honest + b, spec.Workers.Honest, spec.Workers.Total, spec.Workers.Byzantine, _parts.Attacks[b], t,
-                _parts.ByzantineCodecs[b], network, clock, model, _scheduler is not null, versionedRounds, spec.Seed)
+                _parts.ByzantineCodecs[b], network, clock, model, IsSimulation, versionedRounds, spec.Seed)
                 .WithDispatcher("actors.tensor-dispatcher"), $"byzantine-{b}")).ToList();
 
         var wire = new Wire(aggregator, workers, byzantine);
@@ -105,28 +84,13 @@ public sealed class ExperimentCoordinator : ReceiveActor
         // Honest workers tap their updates to the attackers only when the attack is omniscient.
         var workerWire = spec.Attack.Omniscient ? wire : wire with { Byzantine = [] };
         foreach (var w in workers) w.Tell(workerWire);
-        if (_scheduler is not null)
-        {
-            // StartTraining is the first event of virtual time.
-            _scheduler.At(TimeSpan.Zero, aggregator, new StartTraining(), Self);
-            _clock.Tell(new SimulationClock.Start());
-        }
-        else
-        {
-            aggregator.Tell(new StartTraining());
-        }
+        Start(aggregator, new StartTraining());
     }
 
     private void TryComplete()
     {
         if (_stats is null || _final is null) return;
-        _done.TrySetResult(new RunOutcome(_stats, _final, _scheduler?.EventsReleased ?? 0));
-    }
-
-    private void Fail(string reason)
-    {
-        _clock.Tell(new SimulationClock.Halt());
-        _done.TrySetException(new RunFailedException(reason));
+        _done.TrySetResult(new RunOutcome(_stats, _final, EventsReleased));
     }
 }
 

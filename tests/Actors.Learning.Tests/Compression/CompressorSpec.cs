@@ -40,7 +40,7 @@ public class CompressorSpec
     public void RandK_keeps_k_shared_coordinates_scaled_by_d_over_k_when_unbiased()
     {
         using var x = torch.arange(1, 11, dtype: torch.ScalarType.Float32);
-        using var idx = RandK.Indices(RandK.StepSeed(Ctx), 10, 3);
+        using var idx = RandK.Indices(Ctx.StepSeed(RandK.CodecName), 10, 3);
         var kept = idx.data<long>().ToArray();
         Assert.Equal(3, kept.Distinct().Count());
 
