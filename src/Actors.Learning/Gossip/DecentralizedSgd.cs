@@ -19,7 +19,7 @@ public sealed class DecentralizedSgd : GossipNode, IPairwiseGossip
 
     protected override GossipOutbox Compose(long step, torch.Tensor gradient, MixingRow row)
     {
-        X.AddScaled_(gradient.to_type(X.dtype), -Settings.LearningRate);
+        SgdStep(gradient);
         var outbox = new GossipOutbox();
         if (row.OutNeighbors.Count == 0) return outbox;
         var copy = outbox.Own(X.clone().DetachFromDisposeScope());
@@ -53,19 +53,10 @@ public sealed class DecentralizedSgd : GossipNode, IPairwiseGossip
                 if (models.TryGetValue(j, out var xj)) pull.AddScaled_(xj.sub(X), w);
             X.AddScaled_(pull, Settings.Gamma);
         }
-        foreach (long s in _inbox.Keys.Where(k => k <= step).ToList())
-        {
-            foreach (var t in _inbox[s].Values) t.Dispose();
-            _inbox.Remove(s);
-        }
+        DropThrough(_inbox, step);
     }
 
-    public void LocalStep(torch.Tensor gradient)
-    {
-        using var scope = torch.NewDisposeScope();
-        using var _ = torch.no_grad();
-        X.AddScaled_(gradient.to_type(X.dtype), -Settings.LearningRate);
-    }
+    public void LocalStep(torch.Tensor gradient) => SgdStep(gradient);
 
     public GossipOutbox Initiate(int peer, long step)
     {

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Gossip;
@@ -103,6 +104,25 @@ public abstract class GossipNode : IDisposable
     protected abstract void Accept(GossipMessage message);
 
     protected abstract void Combine(long step, MixingRow row);
+
+    /// <summary>Plain local SGD step x -= lr g on the node's model.</summary>
+    protected void SgdStep(torch.Tensor gradient)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        X.AddScaled_(gradient.to_type(X.dtype), -Settings.LearningRate);
+    }
+
+    /// <summary>Removes and disposes the buffered messages of every step up to and including <paramref name="step"/>.</summary>
+    protected static void DropThrough<T>(SortedDictionary<long, Dictionary<int, T>> inbox, long step) where T : IDisposable
+    {
+        ArgumentNullException.ThrowIfNull(inbox);
+        foreach (long s in inbox.Keys.Where(k => k <= step).ToList())
+        {
+            foreach (var item in inbox[s].Values) item.Dispose();
+            inbox.Remove(s);
+        }
+    }
 
     /// <summary>Replaces the model tensor (the old one is disposed).</summary>
     protected void SetModel(torch.Tensor x)

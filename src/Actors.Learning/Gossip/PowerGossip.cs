@@ -38,7 +38,7 @@ public sealed class PowerGossip : GossipNode, IPairwiseGossip
     protected override GossipOutbox Compose(long step, torch.Tensor gradient, MixingRow row)
     {
         RequireUndirected(row);
-        X.AddScaled_(gradient.to_type(X.dtype), -Settings.LearningRate);
+        SgdStep(gradient);
         foreach (var old in _sent.Values.SelectMany(a => a)) old.Dispose();
         _sent.Clear();
         var outbox = new GossipOutbox();
@@ -88,19 +88,10 @@ public sealed class PowerGossip : GossipNode, IPairwiseGossip
             }
         }
         X.add_(delta);
-        foreach (long s in _inbox.Keys.Where(k => k <= step).ToList())
-        {
-            foreach (var p in _inbox[s].Values) p.Dispose();
-            _inbox.Remove(s);
-        }
+        DropThrough(_inbox, step);
     }
 
-    public void LocalStep(torch.Tensor gradient)
-    {
-        using var scope = torch.NewDisposeScope();
-        using var _ = torch.no_grad();
-        X.AddScaled_(gradient.to_type(X.dtype), -Settings.LearningRate);
-    }
+    public void LocalStep(torch.Tensor gradient) => SgdStep(gradient);
 
     public GossipOutbox Initiate(int peer, long step)
     {
