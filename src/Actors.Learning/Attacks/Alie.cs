@@ -14,6 +14,7 @@ public sealed class Alie : IAttack
     public double Z { get; }
     public string Name => "alie";
     public bool NeedsHonestVectors => true;
+    public bool SameForAllColluders => true;
 
     /// <summary>The paper's z for n workers of which f are Byzantine (n = 25, f = 5: Phi^-1(0.6) = 0.2533).</summary>
     public static double DefaultZ(int n, int f)
@@ -34,7 +35,10 @@ public sealed class Alie : IAttack
         var h = context.StackHonest(Name);
         var mu = h.mean([0L]);
         if (h.shape[0] < 2) return mu.MoveToOuterDisposeScope();
-        var sigma = h.std(0, unbiased: true);
+        // Two-pass std over the k rows: libtorch's std(dim 0) is a scalar Welford loop per column, ~10x slower
+        // than these vectorized row operations on a [k, d] matrix with small k.
+        var centered = h.sub(mu);
+        var sigma = centered.mul_(centered).sum([0L]).DivBy_(h.shape[0] - 1).sqrt_();
         return mu.sub_(sigma.MulBy_(Z)).MoveToOuterDisposeScope();
     }
 }

@@ -23,6 +23,7 @@ public sealed class Flood : IAttack
     public bool SendsRawGradient => Inner.SendsRawGradient;
     public Func<torch.Tensor, torch.Tensor>? LabelMap => Inner.LabelMap;
     public int MessagesPerRound => Rate;
+    public bool SameForAllColluders => Inner.SameForAllColluders;
 
     public torch.Tensor Craft(AttackContext context) => Inner.Craft(context);
 

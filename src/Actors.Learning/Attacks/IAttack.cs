@@ -24,6 +24,13 @@ public interface IAttack
     /// <summary>Timing hint: craft only after the honest vectors of the round are known (last-mover).</summary>
     bool WaitsForHonestRound => false;
 
+    /// <summary>
+    /// True when <see cref="Craft"/> depends only on the honest vectors and the round's shared rng (not on
+    /// <see cref="AttackContext.Own"/> or anything per worker), so every colluding worker crafts the same vector and
+    /// the runtime may compute it once per round for all of them.
+    /// </summary>
+    bool SameForAllColluders => false;
+
     /// <summary>Messages this worker sends per round (flood &gt; 1).</summary>
     int MessagesPerRound => 1;
 

@@ -9,6 +9,7 @@ public sealed class Ipm(double eps = 0.1) : IAttack
     public double Eps { get; } = eps > 0 ? eps : throw new ArgumentException($"attack.eps = {eps} is invalid: must be > 0", nameof(eps));
     public string Name => "ipm";
     public bool NeedsHonestVectors => true;
+    public bool SameForAllColluders => true;
 
     public torch.Tensor Craft(AttackContext context)
     {

@@ -18,6 +18,7 @@ public sealed class LastMover : IAttack
     public string Name => "last-mover";
     public bool NeedsHonestVectors => true;
     public bool WaitsForHonestRound => true;
+    public bool SameForAllColluders => Inner.SameForAllColluders;
 
     public torch.Tensor Craft(AttackContext context) => Inner.Craft(context);
 }

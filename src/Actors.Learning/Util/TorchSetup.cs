@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 
 namespace Actors.Learning.Util;
@@ -8,7 +9,7 @@ namespace Actors.Learning.Util;
 /// gain little and, on a busy machine, lose a lot: measured 8 ms vs 80-140 ms per MLP step with 2 threads under load.
 /// Override with $ACTORS_TORCH_THREADS.
 /// </summary>
-public static class TorchSetup
+public static partial class TorchSetup
 {
     private static int _initialized;
 
@@ -21,5 +22,32 @@ public static class TorchSetup
         if (threads <= 0) threads = 1;
         Threads = threads;
         torch.set_num_threads(threads);
+        KeepFreedTensorMemory();
     }
+
+    private const int MTrimThreshold = -1, MMmapThreshold = -3;
+
+    /// <summary>
+    /// glibc hands blocks above its mmap threshold straight back to the kernel when they are freed, and trims the heap
+    /// top above its trim threshold; every model-sized tensor allocated afterwards then page-faults its memory in
+    /// again. Per-round tensors here (models, updates, stacks of updates) are 1-100 MB and come and go every round, so
+    /// keep freed memory in the process: mmap only above 32 MB (glibc's maximum) and never trim. Opt out with
+    /// ACTORS_MALLOC_DEFAULTS=1.
+    /// </summary>
+    private static void KeepFreedTensorMemory()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("ACTORS_MALLOC_DEFAULTS") == "1") return;
+        try
+        {
+            Mallopt(MMmapThreshold, 32 * 1024 * 1024);
+            Mallopt(MTrimThreshold, int.MaxValue);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // not glibc (e.g. musl): its allocator keeps its own policy
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "mallopt")]
+    private static partial int Mallopt(int param, int value);
 }

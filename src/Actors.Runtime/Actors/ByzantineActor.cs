@@ -30,6 +30,7 @@ public sealed class ByzantineActor : SimulatedActor
     private readonly bool _versionedRounds;
     private readonly long _seed;
     private readonly int _n, _f;
+    private readonly CollusionBoard? _board;
     private readonly Dictionary<int, (long Version, TensorPayload Update)> _taps = [];
     private IActorRef _aggregator = ActorRefs.Nobody;
     private torch.Tensor? _own;
@@ -38,10 +39,12 @@ public sealed class ByzantineActor : SimulatedActor
     private long _steps;
 
     public ByzantineActor(int id, int honestCount, int n, int f, IAttack attack, LocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock,
-        NetworkModel timing, bool simulated, bool versionedRounds, long seed)
+        NetworkModel timing, bool simulated, bool versionedRounds, long seed, CollusionBoard? board = null)
     {
         (_id, _honestCount, _n, _f, _attack, _trainer, _codec, _network, _clock, _timing, _simulated, _versionedRounds, _seed) =
             (id, honestCount, n, f, attack, trainer, codec, network, clock, timing, simulated, versionedRounds, seed);
+        // Shared crafting is exact only when every colluder sees the same honest vectors: versioned rounds.
+        _board = versionedRounds && attack.SameForAllColluders ? board : null;
         Receive<Wire>(w => _aggregator = w.Aggregator);
         Receive<ModelBroadcast>(OnModel);
         Receive<ComputeDone>(d =>
@@ -52,14 +55,22 @@ public sealed class ByzantineActor : SimulatedActor
         });
         Receive<HonestTap>(t =>
         {
-            if (!_taps.TryGetValue(t.WorkerId, out var old) || t.Version >= old.Version) _taps[t.WorkerId] = (t.Version, t.Update);
+            if (!_taps.TryGetValue(t.WorkerId, out var old) || t.Version >= old.Version)
+            {
+                _taps[t.WorkerId] = (t.Version, t.Update);
+                old.Update?.Release();
+            }
+            else
+            {
+                t.Update.Release();
+            }
             TrySend();
         });
     }
 
     public static Props Props(int id, int honestCount, int n, int f, IAttack attack, LocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock,
-        NetworkModel timing, bool simulated, bool versionedRounds, long seed) =>
-        Akka.Actor.Props.Create(() => new ByzantineActor(id, honestCount, n, f, attack, trainer, codec, network, clock, timing, simulated, versionedRounds, seed));
+        NetworkModel timing, bool simulated, bool versionedRounds, long seed, CollusionBoard? board = null) =>
+        Akka.Actor.Props.Create(() => new ByzantineActor(id, honestCount, n, f, attack, trainer, codec, network, clock, timing, simulated, versionedRounds, seed, board));
 
     private void OnModel(ModelBroadcast m)
     {
@@ -83,10 +94,24 @@ public sealed class ByzantineActor : SimulatedActor
         if ((_attack.NeedsHonestVectors || _attack.WaitsForHonestRound) && honest is null) return;
         _sent = true;
         using var scope = torch.NewDisposeScope();
-        var vectors = (honest ?? []).Select(p => p.ToTensor()).ToList();
+        if (_board is null)
+            SendAll(Craft(honest));
+        else
+            _board.Use(_version, () => Craft(honest), SendAll);
+    }
+
+    private IReadOnlyList<torch.Tensor> Craft(List<TensorPayload>? honest)
+    {
+        // Attacks only read the honest vectors: in-process ones are borrowed (the taps keep them alive), not copied.
+        var vectors = (honest ?? []).Select(p => p.TryBorrowDense(out var dense) ? dense : p.ToTensor()).ToList();
         // One rng per round shared by all Byzantine workers: colluding attackers send the same vector.
-        var context = new AttackContext(_own, vectors, _n, _f, _version, Seeds.Random(_seed, "attack-round", _version));
-        foreach (var message in _attack.CraftMessages(context))
+        var context = new AttackContext(_own!, vectors, _n, _f, _version, Seeds.Random(_seed, "attack-round", _version));
+        return _attack.CraftMessages(context);
+    }
+
+    private void SendAll(IReadOnlyList<torch.Tensor> messages)
+    {
+        foreach (var message in messages)
         {
             var payload = _codec.Encode(message, _version);
             _network.Send(_id, -1, _aggregator, new WorkerUpdate(_id, _version, payload, _codec.UncompressedBytes), Self,
@@ -107,5 +132,10 @@ public sealed class ByzantineActor : SimulatedActor
         return list;
     }
 
-    protected override void PostStop() => _own?.Dispose();
+    protected override void PostStop()
+    {
+        _own?.Dispose();
+        foreach (var (_, update) in _taps.Values) update.Release();
+        _taps.Clear();
+    }
 }

@@ -24,6 +24,7 @@ public sealed class ExperimentCoordinator : RunCoordinator
     private readonly RunDirectory _dir;
     private readonly RunProgress _progress;
     private readonly TaskCompletionSource<RunOutcome> _done;
+    private readonly CollusionBoard _collusion = new();
     private TrainingStats? _stats;
     private EvaluationResult? _final;
 
@@ -75,7 +76,7 @@ public sealed class ExperimentCoordinator : RunCoordinator
         bool versionedRounds = spec.Timing.Mode is "sync" or "deadline";
         IReadOnlyList<IActorRef> byzantine = _parts.Byzantine.Select((t, b) =>
             Context.ActorOf(ByzantineActor.Props(spec.Workers.Honest + b, spec.Workers.Honest, spec.Workers.Total, spec.Workers.Byzantine, _parts.Attacks[b], t,
-                _parts.ByzantineCodecs[b], network, clock, model, IsSimulation, versionedRounds, spec.Seed)
+                _parts.ByzantineCodecs[b], network, clock, model, IsSimulation, versionedRounds, spec.Seed, _collusion)
                 .WithDispatcher("actors.tensor-dispatcher"), $"byzantine-{b}")).ToList();
 
         var wire = new Wire(aggregator, workers, byzantine);
@@ -86,6 +87,9 @@ public sealed class ExperimentCoordinator : RunCoordinator
         foreach (var w in workers) w.Tell(workerWire);
         Start(aggregator, new StartTraining());
     }
+
+    // The Byzantine children have stopped by now.
+    protected override void PostStop() => _collusion.Dispose();
 
     private void TryComplete()
     {

@@ -70,4 +70,64 @@ public class ByzantineActorSpec : TestKit
         byzantine.Tell(new ModelBroadcast(0, model)); // the same version again: nothing new
         aggregator.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
+
+    /// <summary>A colluding attack that counts how often it is crafted: the honest mean plus the round.</summary>
+    private sealed class CountingAttack(bool same) : IAttack
+    {
+        public int Crafts;
+        public string Name => "counting";
+        public bool NeedsHonestVectors => true;
+        public bool SameForAllColluders => same;
+
+        public torch.Tensor Craft(AttackContext context)
+        {
+            Interlocked.Increment(ref Crafts);
+            return torch.stack(context.Honest, 0).mean([0L]).add_(context.Round);
+        }
+    }
+
+    private List<float> TwoColludersOneRound(CountingAttack attack, bool versionedRounds, long version)
+    {
+        var (trainer, codec, model) = Parts();
+        var (_, codec2, _) = Parts();
+        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "workers.byzantine=2", "attack.type=ipm", "experiment.mode=realtime"]));
+        var aggregator = CreateTestProbe();
+        using var board = new CollusionBoard();
+        var colluders = new[] { (Id: 2, Codec: codec), (Id: 3, Codec: codec2) }.Select(c =>
+        {
+            var actor = Sys.ActorOf(ByzantineActor.Props(c.Id, 2, 4, 2, attack, trainer, c.Codec, new RealtimeNetwork(Sys.Scheduler), new RealtimeClock(Sys.Scheduler),
+                new NetworkModel(spec.Timing, 1, 4), simulated: false, versionedRounds, seed: 1, board));
+            actor.Tell(new Wire(aggregator.Ref, [], []));
+            return actor;
+        }).ToList();
+        var sent = new List<float>();
+        foreach (var c in colluders)
+        {
+            c.Tell(new ModelBroadcast(version, model));
+            c.Tell(new HonestTap(0, version, TensorPayload.FromTensor(torch.full(trainer.ParameterCount, 1f))));
+            c.Tell(new HonestTap(1, version, TensorPayload.FromTensor(torch.full(trainer.ParameterCount, 3f))));
+            using var v = aggregator.ExpectMsg<WorkerUpdate>().Update.ToTensor();
+            sent.Add(v[0].item<float>());
+        }
+        return sent;
+    }
+
+    [Fact]
+    public void Colluders_in_versioned_rounds_craft_a_shared_attack_once_per_round_and_send_the_same_vector()
+    {
+        var attack = new CountingAttack(same: true);
+        Assert.Equal([9f, 9f], TwoColludersOneRound(attack, versionedRounds: true, version: 7)); // mean 2 + round 7
+        Assert.Equal(1, attack.Crafts);
+    }
+
+    [Fact]
+    public void Each_colluder_crafts_its_own_when_the_attack_is_per_worker_or_rounds_are_not_versioned()
+    {
+        var perWorker = new CountingAttack(same: false);
+        Assert.Equal([2f, 2f], TwoColludersOneRound(perWorker, versionedRounds: true, version: 0));
+        Assert.Equal(2, perWorker.Crafts);
+        var unversioned = new CountingAttack(same: true);
+        Assert.Equal([2f, 2f], TwoColludersOneRound(unversioned, versionedRounds: false, version: 0));
+        Assert.Equal(2, unversioned.Crafts);
+    }
 }
