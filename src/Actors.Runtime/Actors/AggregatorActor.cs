@@ -45,7 +45,7 @@ public sealed class AggregatorActor : SimulatedActor
     private bool _finished;
 
     public AggregatorActor(ExperimentSpec spec, ParameterServer server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
-        UpdateCodec? broadcastCodec = null, long checkpointEvery = 0)
+        UpdateCodec? broadcastCodec = null, long checkpointEvery = 0, AggregatorCounters? resume = null)
     {
         _checkpointEvery = checkpointEvery;
         _progress = progress;
@@ -59,6 +59,11 @@ public sealed class AggregatorActor : SimulatedActor
         _timing = spec.Timing;
         _rng = Seeds.Random(spec.Seed, "aggregator");
         _book = new UpdateBook(spec.Workers.Total);
+        if (resume is not null)
+        {
+            _book.Restore(resume);
+            _network.Stats.Add(resume.MessagesSent, resume.BytesSent, resume.BytesUplink, resume.BytesUplinkUncompressed);
+        }
 
         Receive<Wire>(w =>
         {
@@ -80,8 +85,8 @@ public sealed class AggregatorActor : SimulatedActor
     }
 
     public static Props Props(ExperimentSpec spec, ParameterServer server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
-        UpdateCodec? broadcastCodec = null, long checkpointEvery = 0) =>
-        Akka.Actor.Props.Create(() => new AggregatorActor(spec, server, network, clock, evaluator, coordinator, progress, broadcastCodec, checkpointEvery));
+        UpdateCodec? broadcastCodec = null, long checkpointEvery = 0, AggregatorCounters? resume = null) =>
+        Akka.Actor.Props.Create(() => new AggregatorActor(spec, server, network, clock, evaluator, coordinator, progress, broadcastCodec, checkpointEvery, resume));
 
     private int Quorum => _timing.Mode == "deadline" && _timing.Quorum > 0 ? Math.Min(_timing.Quorum, _live.Count) : _live.Count;
 
@@ -251,7 +256,11 @@ public sealed class AggregatorActor : SimulatedActor
         bool last = _server.Version >= _spec.Steps;
         if (last || _server.Version % _spec.EvalEvery == 0) Evaluate(final: last);
         if (!last && _checkpointEvery > 0 && _server.Version % _checkpointEvery == 0)
-            _coordinator.Tell(new AggregatorCheckpoint(_server.Version, StatePayload()));
+        {
+            var n = _network.Stats;
+            _coordinator.Tell(new AggregatorCheckpoint(_server.Version, StatePayload(),
+                _book.Counters(n.MessagesSent, n.BytesSent, n.BytesUplink, n.BytesUplinkUncompressed)));
+        }
         if (last)
         {
             _finished = true;
@@ -348,6 +357,20 @@ public sealed class AggregatorActor : SimulatedActor
         {
             _drops[reason] = _drops.GetValueOrDefault(reason) + count;
             if (worker >= 0) _dropped[worker] += count;
+        }
+
+        public AggregatorCounters Counters(long messages, long bytes, long uplink, long uplinkUncompressed) =>
+            new(UpdatesApplied, messages, bytes, uplink, uplinkUncompressed, new Dictionary<string, long>(_drops), new SortedDictionary<long, long>(_staleness),
+                [.. _accepted], [.. _dropped]);
+
+        /// <summary>Continues from a checkpoint's totals (per-worker counts only when the worker count matches).</summary>
+        public void Restore(AggregatorCounters c)
+        {
+            UpdatesApplied = c.UpdatesApplied;
+            foreach (var (reason, count) in c.Drops) _drops[reason] = count;
+            foreach (var (staleness, count) in c.Staleness) _staleness[staleness] = count;
+            if (c.Accepted.Length == _accepted.Length) c.Accepted.CopyTo(_accepted, 0);
+            if (c.Dropped.Length == _dropped.Length) c.Dropped.CopyTo(_dropped, 0);
         }
 
         public TrainingStats Stats(long steps, double virtualTime)

@@ -102,7 +102,7 @@ internal sealed class AggregatorHost : ReceiveActor
         Receive<RunFailed>(f => _order.Coordinator.Tell(new NodeFailed(_order.RunId, f.Reason)));
         Receive<AggregatorCheckpoint>(c =>
         {
-            foreach (var chunk in CheckpointChunk.Split(_order.RunId, c.Version, c.Model.Encode())) _order.Coordinator.Tell(chunk);
+            foreach (var chunk in CheckpointChunk.Split(_order.RunId, c.Version, CheckpointBlob.Encode(c.Model, c.Counters))) _order.Coordinator.Tell(chunk);
         });
     }
 
@@ -116,14 +116,16 @@ internal sealed class AggregatorHost : ReceiveActor
             var scheduler = Context.System.Scheduler;
             var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher(NodeAgent.TensorDispatcher), "evaluator");
             var server = new ParameterServer(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr, spec.Optimizer.ServerMomentumBeta, spec.Optimizer.MomentumForm);
+            AggregatorCounters? resume = null;
             if (_order.CheckpointModel is { } checkpoint)
             {
-                using var model = Learning.Wire.TensorPayload.Decode(checkpoint).ToTensor();
+                (var state, resume) = CheckpointBlob.Decode(checkpoint);
+                using var model = Learning.Wire.TensorPayload.Decode(state).ToTensor();
                 server.Restore(model, _order.CheckpointVersion);
                 _log.Warning("run {0}: aggregator resumes from the checkpoint at step {1}", _order.RunId, _order.CheckpointVersion);
             }
             long checkpointEvery = spec.Config.HasPath("cluster.checkpoint-every") ? spec.Config.GetLong("cluster.checkpoint-every") : 0;
-            _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new ClusterNetwork(Context.System), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery)
+            _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new ClusterNetwork(Context.System), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery, resume)
                 .WithDispatcher(NodeAgent.TensorDispatcher), "aggregator");
             _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, _aggregator, _parts.Data.Source, _parts.ParameterCount));
         }

@@ -33,10 +33,15 @@ public static class ParameterServerProtocol
     public sealed record WorkersLost(int[] WorkerIds);
 
     /// <summary>
-    /// The aggregator's state every <c>cluster.checkpoint-every</c> steps, to its parent: the server model at a version. The server
-    /// optimizer is plain SGD (momentum lives in the workers), so the model and its version are the whole optimizer state.
+    /// The aggregator's state every <c>cluster.checkpoint-every</c> steps, to its parent: the server state at a version (the
+    /// model, plus the server momentum with <c>optimizer.momentum-at = server</c>) and the run's totals so far, so an
+    /// aggregator that takes over continues the counts instead of starting them at zero.
     /// </summary>
-    public sealed record AggregatorCheckpoint(long Version, TensorPayload Model);
+    public sealed record AggregatorCheckpoint(long Version, TensorPayload Model, AggregatorCounters Counters);
+
+    /// <summary>The aggregator's running totals: what summary.json and metrics.csv report.</summary>
+    public sealed record AggregatorCounters(long UpdatesApplied, long MessagesSent, long BytesSent, long BytesUplink, long BytesUplinkUncompressed,
+        Dictionary<string, long> Drops, SortedDictionary<long, long> Staleness, long[] Accepted, long[] Dropped);
 
     /// <summary>Starts training: the aggregator broadcasts version 0.</summary>
     public sealed record StartTraining;

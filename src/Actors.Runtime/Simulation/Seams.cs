@@ -53,6 +53,15 @@ public sealed class NetworkStats
     public long BytesUplink => Interlocked.Read(ref _uplink);
     public long BytesUplinkUncompressed => Interlocked.Read(ref _uplinkUncompressed);
 
+    /// <summary>Adds totals counted elsewhere (a checkpoint's, when an aggregator takes over).</summary>
+    public void Add(long messages, long bytes, long uplink, long uplinkUncompressed)
+    {
+        Interlocked.Add(ref _messages, messages);
+        Interlocked.Add(ref _bytes, bytes);
+        Interlocked.Add(ref _uplink, uplink);
+        Interlocked.Add(ref _uplinkUncompressed, uplinkUncompressed);
+    }
+
     public void Record(long bytes, long uncompressed, LinkKind kind)
     {
         Interlocked.Increment(ref _messages);

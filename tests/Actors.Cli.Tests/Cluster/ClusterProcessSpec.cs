@@ -110,6 +110,8 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         var restarts = summary["aggregator_restarts"]!.AsArray();
         Assert.Single(restarts);
         Assert.True(restarts[0]!["resumed_from_step"]!.GetValue<long>() >= 20, summary.ToJsonString());
+        // The totals continue from the checkpoint: two workers, every sync round closes with both, 120 rounds in all.
+        Assert.Equal(240, summary["updates_applied"]!.GetValue<long>());
         Assert.False(second.HasExited);
     }
 

@@ -72,6 +72,35 @@ public sealed class ClusterProtocolSpec : IAsyncLifetime
         Assert.Equal(model, assembly.Add(chunks[1]));
     }
 
+    private static AggregatorCounters SampleCounters() => new(40, 120, 9_000, 4_000, 16_000,
+        new Dictionary<string, long> { ["stale"] = 3, ["non_finite"] = 1 }, new SortedDictionary<long, long> { [0] = 37, [2] = 3 }, [20, 20], [1, 3]);
+
+    [Fact]
+    public void A_checkpoint_blob_carries_the_state_and_the_totals()
+    {
+        using var state = torch.tensor(new[] { 1f, -2f, 3f });
+        var (bytes, counters) = CheckpointBlob.Decode(CheckpointBlob.Encode(TensorPayload.FromTensor(state), SampleCounters()));
+        using (var back = TensorPayload.Decode(bytes).ToTensor()) Assert.Equal(new[] { 1f, -2f, 3f }, back.data<float>().ToArray());
+        Assert.Equal(40, counters.UpdatesApplied);
+        Assert.Equal((120L, 9_000L, 4_000L, 16_000L), (counters.MessagesSent, counters.BytesSent, counters.BytesUplink, counters.BytesUplinkUncompressed));
+        Assert.Equal(3, counters.Drops["stale"]);
+        Assert.Equal(3, counters.Staleness[2]);
+        Assert.Equal([1L, 3L], counters.Dropped);
+    }
+
+    [Fact]
+    public void A_malformed_checkpoint_blob_is_a_serialization_error()
+    {
+        using var state = torch.tensor(new[] { 1f });
+        var good = CheckpointBlob.Encode(TensorPayload.FromTensor(state), SampleCounters());
+        var lying = (byte[])good.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(lying.AsSpan(4), good.Length);
+        var garbled = (byte[])good.Clone();
+        garbled[8] = (byte)'x'; // inside the JSON
+        foreach (var bad in new[] { [], good[..3], [.. "XXXX"u8, .. good[4..]], lying, garbled, good[..12] })
+            Assert.Throws<System.Runtime.Serialization.SerializationException>(() => CheckpointBlob.Decode(bad));
+    }
+
     private static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new() { Converters = { new ActorRefAsPath() } };
 
     private static string Json(object o) => System.Text.Json.JsonSerializer.Serialize(o, o.GetType(), JsonOptions);

@@ -43,4 +43,35 @@ public sealed class WorkersLostSpec : TestKit
         aggregator.Tell(new WorkerUpdate(0, 1, TensorPayload.FromTensor(torch.tensor(new[] { 1f, 1f })), 0), w0.Ref);
         Assert.Equal(2, w0.ExpectMsg<ModelBroadcast>().Version); // rounds go on with the live set
     }
+
+    [Fact]
+    public void An_aggregator_resumed_from_a_checkpoint_continues_its_totals()
+    {
+        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "optimizer.lr=1", "experiment.steps=10", "experiment.eval-every=10", "experiment.mode=realtime"]));
+        var server = new ParameterServer(torch.zeros(2), new Mean(), spec.Optimizer.Lr);
+        server.Restore(torch.zeros(2), 5);
+        var resume = new AggregatorCounters(10, 30, 3_000, 1_000, 4_000, new Dictionary<string, long> { ["stale"] = 2 },
+            new SortedDictionary<long, long> { [0] = 10 }, [5, 5], [2, 0]);
+        var network = new RealtimeNetwork(Sys.Scheduler);
+        var parent = CreateTestProbe();
+        var w0 = CreateTestProbe();
+        var w1 = CreateTestProbe();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(spec, server, network, new RealtimeClock(Sys.Scheduler), CreateTestProbe().Ref, parent.Ref,
+            new RunProgress(10), checkpointEvery: 1, resume: resume));
+        aggregator.Tell(new Wire(aggregator, [w0.Ref, w1.Ref], []));
+        aggregator.Tell(new StartTraining());
+        w0.ExpectMsg<ModelBroadcast>();
+        w1.ExpectMsg<ModelBroadcast>();
+        aggregator.Tell(new WorkerUpdate(0, 5, TensorPayload.FromTensor(torch.tensor(new[] { 1f, 1f })), 8), w0.Ref);
+        aggregator.Tell(new WorkerUpdate(1, 5, TensorPayload.FromTensor(torch.tensor(new[] { 1f, 1f })), 8), w1.Ref);
+        var checkpoint = parent.FishForMessage<AggregatorCheckpoint>(_ => true);
+        Assert.Equal(6, checkpoint.Version);
+        Assert.Equal(12, checkpoint.Counters.UpdatesApplied); // 10 before the failover, 2 in this round
+        Assert.Equal(2, checkpoint.Counters.Drops["stale"]);
+        Assert.Equal(12, checkpoint.Counters.Staleness[0]);
+        Assert.Equal([6L, 6L], checkpoint.Counters.Accepted);
+        Assert.Equal([2L, 0L], checkpoint.Counters.Dropped);
+        Assert.Equal(32, checkpoint.Counters.MessagesSent); // the first two broadcasts add to the 30 carried over
+        Assert.Equal((1_000L, 4_000L), (checkpoint.Counters.BytesUplink, checkpoint.Counters.BytesUplinkUncompressed)); // local updates count on the sender's side
+    }
 }
