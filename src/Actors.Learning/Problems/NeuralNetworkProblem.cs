@@ -22,7 +22,7 @@ public sealed class NeuralNetworkProblem : IDecentralizedProblem
     public NeuralNetworkProblem(Dataset train, long[][] shards, string modelType, int batchSize, double l2, long seed)
     {
         _l2 = l2;
-        _shards = shards.Select((s, i) => train.Subset(s, $"node-{i}")).ToArray();
+        _shards = shards.Select((s, i) => train.View(s, $"node-{i}")).ToArray();
         _trainers = _shards.Select((shard, i) =>
             new LocalTrainer(shard, modelType, batchSize, 0, Optim.MomentumForm.HeavyBall, Seeds.Random(seed, "gossip-batches", i))).ToArray();
         _initial = Training.InitialModel.Create(modelType, train.ItemShape, train.Classes, seed).DetachFromDisposeScope();

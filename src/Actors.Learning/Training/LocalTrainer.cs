@@ -49,8 +49,7 @@ public sealed class LocalTrainer : IDisposable
         _model.train();
         _model.zero_grad();
         using var idx = torch.tensor(NextBatch(), torch.int64);
-        var x = _shard.Features.index_select(0, idx);
-        var y = _shard.Labels.index_select(0, idx);
+        var (x, y) = _shard.Rows(idx);
         if (_labelMap is not null) y = _labelMap(y);
         var loss = torch.nn.functional.cross_entropy(_model.forward(x), y);
         loss.backward();

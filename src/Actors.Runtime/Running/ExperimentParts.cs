@@ -65,7 +65,7 @@ public sealed class ExperimentParts : IDisposable
         var honest = new List<LocalTrainer>();
         for (int i = 0; i < spec.Workers.Honest; i++)
         {
-            var shard = data.Train.Subset(shards[i], $"worker-{i}");
+            var shard = data.Train.View(shards[i], $"worker-{i}");
             honest.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, spec.Optimizer.WorkerMomentum, spec.Optimizer.MomentumForm,
                 Seeds.Random(spec.Seed, "worker-batches", i)));
         }
@@ -75,7 +75,7 @@ public sealed class ExperimentParts : IDisposable
         {
             var attack = AttackFactory.Create(spec.Attack.Settings, spec.Workers.Total, spec.Workers.Byzantine)!;
             attacks.Add(attack);
-            var shard = data.Train.Subset(shards[spec.Workers.Honest + b], $"byzantine-{b}");
+            var shard = data.Train.View(shards[spec.Workers.Honest + b], $"byzantine-{b}");
             byzantine.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, attack.SendsRawGradient ? 0 : spec.Optimizer.WorkerMomentum,
                 spec.Optimizer.MomentumForm, Seeds.Random(spec.Seed, "worker-batches", spec.Workers.Honest + b), attack.LabelMap));
         }
@@ -124,7 +124,7 @@ public sealed class ExperimentParts : IDisposable
 
     public void Dispose()
     {
-        // The shards are ours (made here by Subset), not the trainers': free them now rather than at finalization.
+        // The shards are ours (views made here), not the trainers': free them now rather than at finalization; then the data.
         foreach (var t in Honest.Concat(Byzantine))
         {
             t.Dispose();
