@@ -21,7 +21,9 @@ public static class ErrorHandling
         {
             var inner = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerException! : e;
             var (code, label) = Classify(inner);
-            Console.Error.WriteLine($"actors: {label}{inner.Message}");
+            Console.Error.WriteLine(inner is OperationCanceledException
+                ? "actors: cancelled (Ctrl-C or SIGTERM); what the run wrote so far (config, metrics rows) stays in its directory"
+                : $"actors: {label}{inner.Message}");
             if (Environment.GetEnvironmentVariable("ACTORS_DEBUG") is "1" or "true") Console.Error.WriteLine(inner);
             return code;
         }

@@ -52,6 +52,34 @@ public sealed class RunCommandSpec : IDisposable
         Assert.False(Directory.Exists(_dir));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Sigterm_cancels_a_run_cleanly_and_keeps_the_rows_written_so_far()
+    {
+        var info = Actors.Cli.Commands.UpCommand.SelfStartInfo(["run", "--quiet", "--out", _dir,
+            "--set", "data.dataset=synthetic", "--set", "model.type=logreg", "--set", "experiment.steps=10000000", "--set", "experiment.eval-every=5"]);
+        info.RedirectStandardError = true;
+        info.RedirectStandardOutput = true;
+        using var run = System.Diagnostics.Process.Start(info)!;
+        var stderr = run.StandardError.ReadToEndAsync();
+        var stdout = run.StandardOutput.ReadToEndAsync();
+        var metrics = Path.Combine(_dir, "metrics.csv");
+        for (int i = 0; i < 600 && !(File.Exists(metrics) && ReadShared(metrics).Length >= 3); i++) await Task.Delay(100);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", run.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60))) await run.WaitForExitAsync(cts.Token);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("cancelled (Ctrl-C or SIGTERM)", await stderr, StringComparison.Ordinal);
+        _ = await stdout;
+        Assert.True(ReadShared(metrics).Length >= 3, "the evaluations written before the signal stay");
+        Assert.True(File.Exists(Path.Combine(_dir, "config.hocon")));
+    }
+
+    private static string[] ReadShared(string path)
+    {
+        using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var r = new StreamReader(s);
+        return r.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
     [Fact]
     public void Unknown_option_exits_2() => Assert.Equal(2, CliApp.Run(["run", "--bogus"]));
 

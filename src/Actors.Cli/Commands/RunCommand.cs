@@ -52,21 +52,17 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         if (spec.IsGossip) AnsiConsole.WriteLine(Runtime.Gossip.GossipRunner.Describe(spec));
 
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            cts.Cancel();
-        };
+        using var stop = new StopSignal(cancellation); // Ctrl-C or SIGTERM: cancel the run; rows written so far stay
         var run = settings.Cluster is { } address
-            ? Task.Run(() => ClusterRunClient.Run(spec, address, outDir, progress, m => Console.WriteLine(m), cts.Token), cts.Token)
-            : Task.Run(() => ExperimentRunner.Run(spec, outDir, progress, ErrorHandling.Warn, cts.Token), cts.Token);
+            ? Task.Run(() => ClusterRunClient.Run(spec, address, outDir, progress, m => Console.WriteLine(m), stop.Token), stop.Token)
+            : Task.Run(() => ExperimentRunner.Run(spec, outDir, progress, ErrorHandling.Warn, stop.Token), stop.Token);
         if (!settings.Quiet) await ShowProgress(run, progress).ConfigureAwait(false);
         var result = await run.ConfigureAwait(false);
 
         var s = result.Summary;
         AnsiConsole.MarkupLineInterpolated(
             $"[green]done[/]: test accuracy {Fmt(s["final_test_accuracy"], "P2")}, loss {Fmt(s["final_test_loss"], "0.0000")}, {s["steps"]} steps in {Fmt(s["wall_time_s"], "0.0")} s wall ({Fmt(s["virtual_time_s"], "0.00")} s virtual) -> {result.Directory}");
+        if (result.Warning is { } warning) AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {warning}");
         if (s["final_suboptimality"] is { } sub) AnsiConsole.WriteLine($"final suboptimality {Fmt(sub, "E3")}, consensus distance {Fmt(s["consensus_distance"], "E3")}, {s["bytes_sent"]} bytes sent");
         return 0;
     }

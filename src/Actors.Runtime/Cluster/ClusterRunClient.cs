@@ -64,8 +64,9 @@ public static class ClusterRunClient
         dir.WriteSummary(summary);
         var points = dir.Rows.Select(r => ((double)r.Counters.Step, r.TestAccuracy, r.TestLoss)).ToList();
         Plots.Accuracy(Path.Combine(dir.Path, "accuracy.png"), $"{spec.Name}: {spec.Model.Type}, {spec.Workers.Honest} workers on a cluster, {spec.Aggregator.Type}", points);
-        dir.WriteMarkdown(ExperimentRunner.Markdown(spec, summary));
-        return new RunResult(dir.Path, summary, outcome);
+        var warning = ExperimentRunner.DivergenceOf(spec, dir);
+        dir.WriteMarkdown(ExperimentRunner.Markdown(spec, summary, warning));
+        return new RunResult(dir.Path, summary, outcome, warning);
     }
 
     private sealed class RunClientActor : ReceiveActor

@@ -69,13 +69,14 @@ public static class GossipRunner
                 new Dictionary<string, IReadOnlyList<(double X, double Y)>> { [spec.Gossip.Algorithm] = rows.Select(r => ((double)r.Counters.Step, r.Suboptimality ?? double.NaN)).ToList() });
         Plots.LogLines(Path.Combine(path, "consensus.png"), title, "consensus distance",
             new Dictionary<string, IReadOnlyList<(double X, double Y)>> { [spec.Gossip.Algorithm] = rows.Select(r => ((double)r.Counters.Step, r.ConsensusDistance)).ToList() });
-        File.WriteAllText(Path.Combine(path, "summary.md"), Markdown(spec, summary, parts.HasOptimum));
+        var warning = rows.Count < 2 ? null : Divergence.Describe(spec, rows[0].TestLoss, rows[^1].TestLoss, rows[^1].Counters.Step);
+        File.WriteAllText(Path.Combine(path, "summary.md"), Markdown(spec, summary, parts.HasOptimum, warning));
 
         var last = rows[^1];
         var stats = new TrainingStats(outcome.Totals.Steps, outcome.Totals.UpdatesApplied, outcome.Totals.VirtualTimeS, Drops(last),
             0, 0, new Dictionary<long, long>(), last.PerNode.Select((c, i) => new WorkerCounts(i, c.LocalSteps, c.Dropped)).ToList());
         var final = new ExperimentProtocol.EvaluationResult(last.Counters, last.TestLoss, last.TestAccuracy, true);
-        return new RunResult(path, summary, new RunOutcome(stats, final, outcome.EventsReleased));
+        return new RunResult(path, summary, new RunOutcome(stats, final, outcome.EventsReleased), warning);
     }
 
     private static Dictionary<string, long> Drops(GossipEvaluation last) => new()
@@ -133,7 +134,7 @@ public static class GossipRunner
         return summary;
     }
 
-    private static string Markdown(ExperimentSpec spec, JsonObject s, bool hasOptimum)
+    private static string Markdown(ExperimentSpec spec, JsonObject s, bool hasOptimum, string? warning)
     {
         var b = new StringBuilder();
         b.AppendLine(CultureInfo.InvariantCulture, $"# {spec.Name}");
@@ -141,6 +142,11 @@ public static class GossipRunner
         b.AppendLine(CultureInfo.InvariantCulture, $"Decentralized {spec.Gossip.Algorithm} ({spec.Timing.Mode}) on a {spec.Topology.Type} of {spec.Topology.Nodes} nodes, " +
                                                    $"{spec.Model.Type} ({spec.Model.DType}) on {spec.Data.Dataset}, compression {spec.Compression.Type}, {spec.Mode} mode, seed {spec.Seed}.");
         b.AppendLine();
+        if (warning is not null)
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"**Warning: {warning}**");
+            b.AppendLine();
+        }
         b.AppendLine("| figure | value |");
         b.AppendLine("|---|---|");
         foreach (var key in new[] { "final_test_accuracy", "final_test_loss", "final_suboptimality", "consensus_distance", "spectral_gap", "steps", "updates_applied",

@@ -12,7 +12,8 @@ using Akka.Configuration;
 namespace Actors.Runtime.Running;
 
 /// <summary>What <see cref="ExperimentRunner.Run"/> returns: the outcome plus where it was written.</summary>
-public sealed record RunResult(string Directory, JsonObject Summary, RunOutcome Outcome);
+/// <summary>A finished run: its directory, summary.json's content, the outcome, and a warning for the user (e.g. divergence) or null.</summary>
+public sealed record RunResult(string Directory, JsonObject Summary, RunOutcome Outcome, string? Warning = null);
 
 /// <summary>
 /// Runs one experiment embedded in this process: builds the learning parts, starts an ActorSystem named
@@ -75,8 +76,9 @@ public static class ExperimentRunner
         dir.WriteSummary(summary);
         var points = dir.Rows.Select(r => ((double)r.Counters.Step, r.TestAccuracy, r.TestLoss)).ToList();
         Plots.Accuracy(Path.Combine(dir.Path, "accuracy.png"), $"{spec.Name}: {spec.Model.Type}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}", points);
-        dir.WriteMarkdown(Markdown(spec, summary));
-        return new RunResult(dir.Path, summary, outcome);
+        var warning = DivergenceOf(spec, dir);
+        dir.WriteMarkdown(Markdown(spec, summary, warning));
+        return new RunResult(dir.Path, summary, outcome, warning);
     }
 
     /// <summary>The fully resolved configuration, as HOCON.</summary>
@@ -120,7 +122,15 @@ public static class ExperimentRunner
         };
     }
 
-    public static string Markdown(ExperimentSpec spec, JsonObject s)
+    /// <summary>The divergence warning for a parameter-server run's evaluations (first against last), or null.</summary>
+    public static string? DivergenceOf(ExperimentSpec spec, RunDirectory dir)
+    {
+        ArgumentNullException.ThrowIfNull(dir);
+        var rows = dir.Rows;
+        return rows.Count < 2 ? null : Divergence.Describe(spec, rows[0].TestLoss, rows[^1].TestLoss, rows[^1].Counters.Step);
+    }
+
+    public static string Markdown(ExperimentSpec spec, JsonObject s, string? warning = null)
     {
         var b = new StringBuilder();
         b.AppendLine(CultureInfo.InvariantCulture, $"# {spec.Name}");
@@ -128,6 +138,11 @@ public static class ExperimentRunner
         b.AppendLine(CultureInfo.InvariantCulture, $"{spec.Model.Type} on {spec.Data.Dataset} ({spec.Data.Partition}), {spec.Workers.Honest} honest + {spec.Workers.Byzantine} Byzantine workers, " +
                                                    $"aggregator {spec.Aggregator.Type}, attack {spec.Attack.Type}, timing {spec.Timing.Mode}, {spec.Mode} mode, seed {spec.Seed}.");
         b.AppendLine();
+        if (warning is not null)
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"**Warning: {warning}**");
+            b.AppendLine();
+        }
         b.AppendLine("| figure | value |");
         b.AppendLine("|---|---|");
         foreach (var key in new[] { "final_test_accuracy", "final_test_loss", "steps", "updates_applied", "virtual_time_s", "wall_time_s", "messages_sent", "bytes_sent", "bytes_uplink", "staleness_mean", "staleness_max" })
