@@ -27,7 +27,8 @@ public interface IAttack
     /// <summary>
     /// True when <see cref="Craft"/> depends only on the honest vectors and the round's shared rng (not on
     /// <see cref="AttackContext.Own"/> or anything per worker), so every colluding worker crafts the same vector and
-    /// the runtime may compute it once per round for all of them.
+    /// the runtime may compute it once per round for all of them. Stateful attacks (mimic keeps the target it chose in
+    /// its first round) must say false: a different colluder may craft each round.
     /// </summary>
     bool SameForAllColluders => false;
 

@@ -12,7 +12,6 @@ public sealed class Mimic : IAttack
 {
     public string Name => "mimic";
     public bool NeedsHonestVectors => true;
-    public bool SameForAllColluders => true;
 
     /// <summary>Position in <see cref="AttackContext.Honest"/> of the mimicked worker, once chosen.</summary>
     public int? Target { get; private set; }

@@ -4,7 +4,7 @@ namespace Actors.Runtime.Actors;
 
 /// <summary>
 /// The colluding Byzantine workers' shared blackboard: for attacks that craft the same vector on every colluder
-/// (<see cref="Learning.Attacks.IAttack.SameForAllColluders"/>: ALIE, IPM, mimic) in rounds where all of them see the
+/// (<see cref="Learning.Attacks.IAttack.SameForAllColluders"/>: ALIE, IPM) in rounds where all of them see the
 /// same honest vectors (sync and deadline timing), the first colluder of a round crafts and the others reuse it.
 /// The result is bit for bit what each would have crafted (same inputs, same shared rng); only the work is shared.
 /// Each colluder still encodes (and error-feeds) its copy through its own codec. Thread-safe; one per run.

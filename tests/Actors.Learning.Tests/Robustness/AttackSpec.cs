@@ -16,6 +16,42 @@ public class AttackSpec
         for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(expected[i] - a[i]) <= tol, $"[{i}] expected {expected[i]}, got {a[i]}");
     }
 
+    [Theory]
+    [InlineData("alie")]
+    [InlineData("ipm")]
+    [InlineData("last-mover")]
+    [InlineData("mimic")]
+    [InlineData("bitflip")]
+    [InlineData("gaussian")]
+    [InlineData("drift")]
+    public void An_attack_shared_among_colluders_crafts_the_same_vector_whatever_the_colluder_and_its_history(string type)
+    {
+        var first = AttackFactory.Create(new AttackSettings(type), 25, 5)!;
+        var second = AttackFactory.Create(new AttackSettings(type), 25, 5)!;
+        if (!first.SameForAllColluders) return; // crafted per worker: nothing is shared
+        using var ownA = V(1, 2, 3);
+        using var ownB = V(-5, 0, 7);
+        // Worker 0 stands out in round 0, worker 2 in round 1 (what a stateful attack like mimic would latch on to).
+        List<torch.Tensor> round0 = [V(10, 0, 0), V(0, 0.1f, 0), V(0, 0, 0.1f)];
+        List<torch.Tensor> round1 = [V(0.1f, 0, 0), V(0, 0.1f, 0), V(0, 0, 10)];
+        // The first colluder also crafted round 0; the second crafts round 1 only, from another own vector.
+        using (first.Craft(Ctx(ownA, round0, round: 0, seed: 7))) { }
+        using var a = first.Craft(Ctx(ownA, round1, round: 1, seed: 8));
+        using var b = second.Craft(Ctx(ownB, round1, round: 1, seed: 8));
+        Assert.Equal(Values(a), Values(b));
+        round0.ForEach(t => t.Dispose());
+        round1.ForEach(t => t.Dispose());
+    }
+
+    [Fact]
+    public void Only_stateless_attacks_on_the_honest_vectors_are_shared_among_colluders()
+    {
+        bool Shared(string type) => AttackFactory.Create(new AttackSettings(type), 25, 5)!.SameForAllColluders;
+        Assert.True(Shared("alie") && Shared("ipm") && Shared("last-mover"));
+        Assert.False(Shared("mimic")); // keeps the target it chose in its first round
+        Assert.False(Shared("bitflip") || Shared("labelflip") || Shared("gaussian") || Shared("drift") || Shared("stale-replay"));
+    }
+
     [Fact]
     public void Alie_z_is_0_2533_for_n_25_f_5()
     {
