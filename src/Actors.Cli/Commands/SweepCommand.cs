@@ -51,8 +51,9 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
             AnsiConsole.MarkupLineInterpolated($"results: {Path.Combine(outDir, "results.md")}");
             return 0;
         }
+        using var stop = new StopSignal(cancellation); // Ctrl-C or SIGTERM: stop, report the finished cells; a re-run resumes
         int failed = await Sweep.Run(settings.File, settings.Set, outDir, settings.Parallel ?? Environment.ProcessorCount,
-            line => Console.WriteLine(line), ErrorHandling.Warn, cancellation).ConfigureAwait(false);
+            line => Console.WriteLine(line), ErrorHandling.Warn, stop.Token).ConfigureAwait(false);
         AnsiConsole.MarkupLineInterpolated($"results: {Path.Combine(outDir, "results.md")}, {Path.Combine(outDir, "results.csv")}, {Path.Combine(outDir, "heatmap.png")}");
         return failed == 0 ? 0 : 1;
     }

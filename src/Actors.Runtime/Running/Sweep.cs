@@ -75,24 +75,30 @@ public static class Sweep
             .OrderBy(c => seedOrder.IndexOf(c.Seed)).ToList();
         skipped = cells.Count - todo.Count;
         report($"{cells.Count} runs ({skipped} already finished), {Math.Max(1, parallel)} at a time -> {Path.GetFullPath(outDir)}");
-        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = cancel }, async (cell, ct) =>
+        try
         {
-            var dir = Path.Combine(outDir, "cells", cell.Id);
-            try
+            await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = cancel }, async (cell, ct) =>
             {
-                if (Directory.Exists(dir)) Directory.Delete(dir, true); // an unfinished earlier attempt
-                var spec = ExperimentSpec.Parse(ExperimentConfig.Load(file, [.. overrideList, .. cell.Overrides, $"experiment.name={cell.Id}"]));
-                var result = await ExperimentRunner.Run(spec, dir, new RunProgress(spec.Steps), warn, ct).ConfigureAwait(false);
-                int n = Interlocked.Increment(ref done);
-                report(string.Create(CultureInfo.InvariantCulture, $"[{n + skipped}/{cells.Count}] {cell.Group} seed {cell.Seed}: accuracy {result.Summary["final_test_accuracy"]}"));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Interlocked.Increment(ref failed);
-                report($"[failed] {cell.Group} seed {cell.Seed}: {e.Message}");
-            }
-        }).ConfigureAwait(false);
-        WriteResults(cells, outDir);
+                var dir = Path.Combine(outDir, "cells", cell.Id);
+                try
+                {
+                    if (Directory.Exists(dir)) Directory.Delete(dir, true); // an unfinished earlier attempt
+                    var spec = ExperimentSpec.Parse(ExperimentConfig.Load(file, [.. overrideList, .. cell.Overrides, $"experiment.name={cell.Id}"]));
+                    var result = await ExperimentRunner.Run(spec, dir, new RunProgress(spec.Steps), warn, ct).ConfigureAwait(false);
+                    int n = Interlocked.Increment(ref done);
+                    report(string.Create(CultureInfo.InvariantCulture, $"[{n + skipped}/{cells.Count}] {cell.Group} seed {cell.Seed}: accuracy {result.Summary["final_test_accuracy"]}{(result.Warning is null ? "" : " (diverged)")}"));
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Interlocked.Increment(ref failed);
+                    report($"[failed] {cell.Group} seed {cell.Seed}: {e.Message}");
+                }
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            WriteResults(cells, outDir); // also when cancelled: the cells finished so far are reported
+        }
         return failed;
     }
 

@@ -67,4 +67,32 @@ public class RobustnessRunSpec
         Assert.Contains("(6 already finished)", lines[0]);
         Directory.Delete(dir, true);
     }
+
+    [Fact]
+    public async Task A_cancelled_sweep_still_writes_the_table_of_the_cells_it_finished()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "actors-sweep-test", Guid.NewGuid().ToString("N"));
+        var grid = Path.Combine(dir, "grid.hocon");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(grid, """
+            experiment { steps = 10, eval-every = 10 }
+            data { dataset = synthetic, synthetic { train = 500, test = 200 } }
+            model.type = logreg
+            sweep {
+              axes { "optimizer.lr" = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08] }
+              seeds = [1]
+            }
+            """);
+        using var cancel = new CancellationTokenSource();
+        var lines = new List<string>();
+        void Report(string line)
+        {
+            lines.Add(line);
+            if (line.StartsWith("[1/", StringComparison.Ordinal)) cancel.Cancel(); // stop after the first finished cell
+        }
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Sweep.Run(grid, [], Path.Combine(dir, "out"), 1, Report, _ => { }, cancel.Token));
+        var rows = File.ReadAllLines(Path.Combine(dir, "out", "results.csv"));
+        Assert.InRange(rows.Length - 1, 1, 7); // the header, the finished cells, not all eight
+        Directory.Delete(dir, true);
+    }
 }
