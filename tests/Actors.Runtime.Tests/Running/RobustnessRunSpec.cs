@@ -36,8 +36,8 @@ public class RobustnessRunSpec
         Assert.Contains(message, e.Message, StringComparison.OrdinalIgnoreCase);
     }
 
-    [Fact]
-    public async Task Sweep_runs_the_grid_resumes_and_writes_the_table()
+    /// <summary>A sweep file over a small synthetic logreg experiment (10 steps) in a fresh folder, plus <paramref name="rest"/>.</summary>
+    private static (string Dir, string Grid) WriteGrid(string rest)
     {
         var dir = Path.Combine(Path.GetTempPath(), "actors-sweep-test", Guid.NewGuid().ToString("N"));
         var grid = Path.Combine(dir, "grid.hocon");
@@ -46,6 +46,15 @@ public class RobustnessRunSpec
             experiment { steps = 10, eval-every = 10 }
             data { dataset = synthetic, synthetic { train = 500, test = 200 } }
             model.type = logreg
+
+            """ + rest);
+        return (dir, grid);
+    }
+
+    [Fact]
+    public async Task Sweep_runs_the_grid_resumes_and_writes_the_table()
+    {
+        var (dir, grid) = WriteGrid("""
             workers { honest = 4, byzantine = 1 }
             attack.type = bitflip
             sweep {
@@ -71,13 +80,7 @@ public class RobustnessRunSpec
     [Fact]
     public async Task A_cancelled_sweep_still_writes_the_table_of_the_cells_it_finished()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "actors-sweep-test", Guid.NewGuid().ToString("N"));
-        var grid = Path.Combine(dir, "grid.hocon");
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(grid, """
-            experiment { steps = 10, eval-every = 10 }
-            data { dataset = synthetic, synthetic { train = 500, test = 200 } }
-            model.type = logreg
+        var (dir, grid) = WriteGrid("""
             sweep {
               axes { "optimizer.lr" = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08] }
               seeds = [1]
