@@ -89,10 +89,11 @@ public static class DatasetLocator
             if (x.Count != y.Count) throw new DatasetFormatException($"{folder}: {x.Count} images but {y.Count} labels");
             int maxLabel = y.Data.Max();
             if (maxLabel > 9) throw new DatasetFormatException($"{labels}: label {maxLabel} out of range 0..9");
-            var features = torch.tensor(x.Data, torch.uint8).reshape(x.Count, 1, x.Shape[1], x.Shape[2])
-                .to_type(torch.float32).div_(255f).sub_(mean).div_(std);
-            var labelTensor = torch.tensor(y.Data, torch.uint8).to_type(torch.int64);
-            return new Dataset(features, labelTensor, 10, name);
+            // Kept as uint8 and normalized as rows are read: no float copy of the whole set at load (~1 s for 60k images).
+            using var flat = torch.tensor(x.Data, torch.uint8);
+            var pixels = flat.reshape(x.Count, 1, x.Shape[1], x.Shape[2]);
+            using var labelBytes = torch.tensor(y.Data, torch.uint8);
+            return Dataset.FromPixels(pixels, labelBytes.to_type(torch.int64), 10, name, mean, std);
         }
         return new DataBundle(Part(FileStems[0], FileStems[1], dataset + "/train"), Part(FileStems[2], FileStems[3], dataset + "/test"), folder, false);
     }

@@ -44,4 +44,38 @@ public class DatasetSpec
         Assert.Equal(10, data.Features.numel());
         Assert.Equal(4L, data.Labels[4].item<long>());
     }
+
+    [Fact]
+    public void A_pixel_dataset_reads_rows_normalized_exactly_as_an_eager_conversion_would()
+    {
+        var bytes = Enumerable.Range(0, 24).Select(i => (byte)(i * 11)).ToArray();
+        using var raw = torch.tensor(bytes, torch.uint8);
+        using var eager = raw.reshape(6, 1, 2, 2).to_type(torch.float32).div_(255f).sub_(0.2860f).div_(0.3530f);
+        using var pixels = Dataset.FromPixels(raw.reshape(6, 1, 2, 2), torch.arange(6, dtype: torch.int64), 6, "px", 0.2860f, 0.3530f);
+        Assert.Equal([1L, 2, 2], pixels.ItemShape);
+        Assert.Equal(eager.data<float>().ToArray(), pixels.Features.data<float>().ToArray());
+        using var view = pixels.View([5, 2]);
+        using var positions = torch.tensor(new long[] { 1, 0 });
+        var (x, y) = view.Rows(positions);
+        using (x)
+        using (y)
+        using (var expected = eager.index_select(0, torch.tensor(new long[] { 2, 5 })))
+        {
+            Assert.Equal(torch.float32, x.dtype);
+            Assert.Equal(expected.data<float>().ToArray(), x.data<float>().ToArray());
+            Assert.Equal(new long[] { 2, 5 }, y.data<long>().ToArray());
+        }
+        using var copy = view.Subset([0]);
+        Assert.Equal(eager[5].data<float>().ToArray(), copy.Features.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Pixels_must_be_bytes_with_a_positive_std()
+    {
+        using var labels = torch.zeros(2, torch.int64);
+        using var floats = torch.zeros(2, 3);
+        Assert.Throws<ArgumentException>(() => Dataset.FromPixels(floats, labels, 2, "bad", 0, 1));
+        using var bytes = torch.zeros(2, 3, torch.uint8);
+        Assert.Throws<ArgumentException>(() => Dataset.FromPixels(bytes, labels, 2, "bad", 0, 0));
+    }
 }
