@@ -23,6 +23,7 @@ public static class ClusterRunClient
         ArgumentNullException.ThrowIfNull(info);
         var seed = Address.Parse(ClusterConfig.NormalizeSeed(address));
         var wall = Stopwatch.StartNew();
+        _ = Task.Run(Plots.Warm); // loads the plotting stack off the training thread, while the run goes on
         var hocon = ExperimentRunner.Render(spec.Config);
         using var dir = new RunDirectory(runDirectory);
         dir.WriteConfig(hocon);

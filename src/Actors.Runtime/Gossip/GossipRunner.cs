@@ -35,6 +35,7 @@ public static class GossipRunner
     public static async Task<RunResult> Run(ExperimentSpec spec, string runDirectory, RunProgress progress, Action<string> warn, CancellationToken cancel = default)
     {
         var wall = Stopwatch.StartNew();
+        _ = Task.Run(Plots.Warm); // loads the plotting stack off the training thread, while the run goes on
         TorchSetup.Initialize();
         using var parts = GossipParts.Build(spec, warn); // bad input fails here, before a run directory exists
         var path = Path.GetFullPath(runDirectory);

@@ -5,6 +5,24 @@ namespace Actors.Runtime.Output;
 /// <summary>PNG plots of a run (ScottPlot).</summary>
 public static class Plots
 {
+    /// <summary>
+    /// Loads the plotting stack (ScottPlot, SkiaSharp and its native library, fonts) by drawing a tiny image, so the
+    /// run's plots at the end do not wait for it: call it on a background thread when a run starts.
+    /// </summary>
+    public static void Warm()
+    {
+        try
+        {
+            var plot = new Plot();
+            plot.Title("warm-up");
+            _ = plot.GetImageBytes(32, 32, ImageFormat.Png);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Nothing to warm: drawing the real plots will report the problem.
+        }
+    }
+
     /// <summary>Test accuracy (and loss on a second axis) against step.</summary>
     public static void Accuracy(string path, string title, IReadOnlyList<(double Step, double Accuracy, double Loss)> points)
     {

@@ -46,6 +46,7 @@ public static class ExperimentRunner
     {
         if (spec.IsGossip) return await Gossip.GossipRunner.Run(spec, runDirectory, progress, warn, cancel).ConfigureAwait(false);
         var wall = Stopwatch.StartNew();
+        _ = Task.Run(Plots.Warm); // loads the plotting stack off the training thread, while the run goes on
         TorchSetup.Initialize();
         using var parts = ExperimentParts.Build(spec, warn); // bad input fails here, before a run directory exists
         return await Run(spec, parts, runDirectory, progress, wall, cancel).ConfigureAwait(false);
