@@ -13,4 +13,13 @@ public class TorchLoadsSpec
         using var c = a.matmul(b);
         Assert.Equal(24f, c.sum().item<float>());
     }
+
+    // The allocator policy docs/architecture.md describes is really in force on glibc Linux (the CI machine).
+    [Fact]
+    public void Initialization_keeps_freed_tensor_memory_in_the_process_on_glibc()
+    {
+        Actors.Learning.Util.TorchSetup.Initialize();
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("ACTORS_MALLOC_DEFAULTS") == "1") return;
+        Assert.True(Actors.Learning.Util.TorchSetup.KeepsFreedMemory);
+    }
 }

@@ -39,8 +39,7 @@ public static partial class TorchSetup
         if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("ACTORS_MALLOC_DEFAULTS") == "1") return;
         try
         {
-            Mallopt(MMmapThreshold, 32 * 1024 * 1024);
-            Mallopt(MTrimThreshold, int.MaxValue);
+            KeepsFreedMemory = Mallopt(MMmapThreshold, 32 * 1024 * 1024) == 1 & Mallopt(MTrimThreshold, int.MaxValue) == 1;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -48,6 +47,10 @@ public static partial class TorchSetup
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "mallopt")]
+    /// <summary>True once glibc accepted the thresholds (false elsewhere, or with ACTORS_MALLOC_DEFAULTS=1).</summary>
+    public static bool KeepsFreedMemory { get; private set; }
+
+    // The soname: plain "libc" can resolve to glibc's libc.so linker script, which is not a loadable library.
+    [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
     private static partial int Mallopt(int param, int value);
 }

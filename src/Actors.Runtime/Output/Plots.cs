@@ -5,12 +5,15 @@ namespace Actors.Runtime.Output;
 /// <summary>PNG plots of a run (ScottPlot).</summary>
 public static class Plots
 {
+    private static int _warmed;
+
     /// <summary>
     /// Loads the plotting stack (ScottPlot, SkiaSharp and its native library, fonts) by drawing a tiny image, so the
     /// run's plots at the end do not wait for it: call it on a background thread when a run starts.
     /// </summary>
     public static void Warm()
     {
+        if (Interlocked.Exchange(ref _warmed, 1) == 1) return; // once per process (a sweep runs many runs)
         try
         {
             var plot = new Plot();
