@@ -1,5 +1,6 @@
 using Actors.Learning.Data;
-using Actors.Runtime.Actors;
+using Actors.Runtime.Engine;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
 using Spectre.Console;
 using Spectre.Console.Cli;

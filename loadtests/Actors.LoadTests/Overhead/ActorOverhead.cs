@@ -1,9 +1,11 @@
+using Actors.Runtime.ParameterServer;
 using System.Diagnostics;
 using System.Globalization;
 using Actors.Learning.Aggregation;
 using Actors.Learning.Training;
 using Actors.Learning.Util;
 using Actors.Runtime.Experiments;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Running;
 using TorchSharp;
 
@@ -25,7 +27,7 @@ public static class ActorOverhead
             $"data.dataset={dataset}", "optimizer.momentum=0.9", "optimizer.lr=0.1"];
         var simSpec = ExperimentSpec.Parse(ExperimentConfig.Load(null, sets));
         var realSpec = ExperimentSpec.Parse(ExperimentConfig.Load(null, [.. sets, "experiment.mode=realtime"]));
-        using var parts = ExperimentParts.Build(simSpec, Console.Error.WriteLine);
+        using var parts = ParameterServerParts.Build(simSpec, Console.Error.WriteLine);
         Console.WriteLine($"actor overhead: {model} on {parts.Data.Source}, {workers} workers, {steps} sync rounds per measurement, best of {repeats}");
 
         // Warm-up of every path (JIT, libtorch kernels).
@@ -78,10 +80,10 @@ public static class ActorOverhead
     private static int Arg(string[] args, int i, int fallback) => args.Length > i && int.TryParse(args[i], out var v) ? v : fallback;
 
     /// <summary>The same work without actors: every worker's gradient + momentum, the mean, an SGD step.</summary>
-    private static double PlainLoop(ExperimentParts parts, int steps, double lr)
+    private static double PlainLoop(ParameterServerParts parts, int steps, double lr)
     {
         var sw = Stopwatch.StartNew();
-        using var server = new ParameterServer(parts.InitialModel, new Mean(), lr);
+        using var server = new ServerModel(parts.InitialModel, new Mean(), lr);
         var rng = new Random(1);
         for (int step = 0; step < steps; step++)
         {
@@ -96,7 +98,7 @@ public static class ActorOverhead
     private static async Task<double> ActorRun(ExperimentSpec spec)
     {
         var dir = Path.Combine(Path.GetTempPath(), "actors-overhead", Guid.NewGuid().ToString("N"));
-        using var parts = ExperimentParts.Build(spec, Console.Error.WriteLine);
+        using var parts = ParameterServerParts.Build(spec, Console.Error.WriteLine);
         try
         {
             var sw = Stopwatch.StartNew();
@@ -112,7 +114,7 @@ public static class ActorOverhead
 
     private static double? _evaluation;
 
-    private static double EvaluationSeconds(ExperimentParts parts)
+    private static double EvaluationSeconds(ParameterServerParts parts)
     {
         if (_evaluation is { } e) return e;
         var sw = Stopwatch.StartNew();

@@ -3,6 +3,7 @@ using System.Globalization;
 using Actors.Runtime.Cluster;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Output;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Running;
 using Spectre.Console;
 using Spectre.Console.Cli;

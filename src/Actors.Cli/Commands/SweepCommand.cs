@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Running;
 using Spectre.Console;
 using Spectre.Console.Cli;

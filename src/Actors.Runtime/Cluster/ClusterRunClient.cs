@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Actors.Runtime.Actors;
+using Actors.Runtime.Engine;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Output;
 using Actors.Runtime.Running;

@@ -1,5 +1,6 @@
 using Actors.Learning.Training;
-using Actors.Runtime.Actors;
+using Actors.Runtime.Engine;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Protocol;
 using Actors.Runtime.Running;
@@ -66,7 +67,7 @@ internal sealed class AggregatorHost : ReceiveActor
 {
     private readonly HostAggregator _order;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private ExperimentParts? _parts;
+    private ParameterServerParts? _parts;
     private IActorRef _aggregator = ActorRefs.Nobody;
     private RunProgress _progress = new(0);
     private TrainingStats? _stats;
@@ -111,11 +112,11 @@ internal sealed class AggregatorHost : ReceiveActor
         try
         {
             var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
-            _parts = ExperimentParts.Build(spec, w => _log.Warning(w));
+            _parts = ParameterServerParts.Build(spec, w => _log.Warning(w));
             _progress = new RunProgress(spec.Steps);
             var scheduler = Context.System.Scheduler;
             var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher(NodeAgent.TensorDispatcher), "evaluator");
-            var server = new ParameterServer(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr, spec.Optimizer.ServerMomentumBeta, spec.Optimizer.MomentumForm);
+            var server = new ServerModel(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr, spec.Optimizer.ServerMomentumBeta, spec.Optimizer.MomentumForm);
             AggregatorCounters? resume = null;
             if (_order.CheckpointModel is { } checkpoint)
             {
@@ -158,7 +159,7 @@ internal sealed class WorkerHost : ReceiveActor
 {
     private readonly HostWorkers _order;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private ExperimentParts? _parts;
+    private ParameterServerParts? _parts;
 
     public WorkerHost(HostWorkers order)
     {
@@ -178,7 +179,7 @@ internal sealed class WorkerHost : ReceiveActor
         try
         {
             var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
-            _parts = ExperimentParts.Build(spec, w => _log.Warning(w));
+            _parts = ParameterServerParts.Build(spec, w => _log.Warning(w));
             var scheduler = Context.System.Scheduler;
             var timing = new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total);
             var network = new ClusterNetwork(Context.System);

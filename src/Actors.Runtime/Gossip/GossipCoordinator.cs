@@ -1,4 +1,5 @@
-using Actors.Runtime.Actors;
+using Actors.Runtime.Engine;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Running;
 using Actors.Runtime.Simulation;

@@ -1,3 +1,4 @@
+using Actors.Runtime.ParameterServer;
 using Actors.Learning.Compression;
 using Actors.Learning.Data;
 using Actors.Learning.Gossip;
@@ -5,6 +6,7 @@ using Actors.Learning.Problems;
 using Actors.Learning.Training;
 using Actors.Learning.Util;
 using Actors.Runtime.Experiments;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Running;
 using TorchSharp;
 
@@ -59,7 +61,7 @@ public sealed class GossipParts : IDisposable
         if (!spec.IsGossip) throw new ArgumentException("not a gossip experiment");
         var topology = CreateTopology(spec); // bad topology input fails before any data is loaded
         var settings = SettingsOf(spec);
-        var compression = ExperimentParts.Compression(spec);
+        var compression = ParameterServerParts.Compression(spec);
         Compressors.Create(compression, 0);
         int n = spec.Topology.Nodes;
         var dtype = spec.Model.DType == "float64" ? torch.ScalarType.Float64 : torch.ScalarType.Float32;

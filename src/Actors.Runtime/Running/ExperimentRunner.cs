@@ -3,7 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Actors.Learning.Util;
-using Actors.Runtime.Actors;
+using Actors.Runtime.Engine;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Output;
 using Akka.Actor;
@@ -48,12 +49,12 @@ public static class ExperimentRunner
         var wall = Stopwatch.StartNew();
         _ = Task.Run(Plots.Warm); // loads the plotting stack off the training thread, while the run goes on
         TorchSetup.Initialize();
-        using var parts = ExperimentParts.Build(spec, warn); // bad input fails here, before a run directory exists
+        using var parts = ParameterServerParts.Build(spec, warn); // bad input fails here, before a run directory exists
         return await Run(spec, parts, runDirectory, progress, wall, cancel).ConfigureAwait(false);
     }
 
     /// <summary>Runs with learning parts already built (benchmarks reuse them). Wall time counts from <paramref name="wall"/>.</summary>
-    public static async Task<RunResult> Run(ExperimentSpec spec, ExperimentParts parts, string runDirectory, RunProgress progress, Stopwatch wall, CancellationToken cancel = default)
+    public static async Task<RunResult> Run(ExperimentSpec spec, ParameterServerParts parts, string runDirectory, RunProgress progress, Stopwatch wall, CancellationToken cancel = default)
     {
         using var dir = new RunDirectory(runDirectory);
         dir.WriteConfig(Render(spec.Config));
@@ -63,7 +64,7 @@ public static class ExperimentRunner
         RunOutcome outcome;
         try
         {
-            system.ActorOf(ExperimentCoordinator.Props(spec, parts, dir, progress, done), "coordinator");
+            system.ActorOf(ParameterServerCoordinator.Props(spec, parts, dir, progress, done), "coordinator");
             using (cancel.Register(() => done.TrySetCanceled(cancel)))
                 outcome = await done.Task.ConfigureAwait(false);
         }

@@ -1,3 +1,4 @@
+using Actors.Runtime.Engine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;

@@ -2,7 +2,8 @@ using System.Buffers.Binary;
 using Actors.Learning.Aggregation;
 using Actors.Learning.Training;
 using Actors.Learning.Wire;
-using Actors.Runtime.Actors;
+using Actors.Runtime.Engine;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Cluster;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Protocol;
@@ -56,7 +57,7 @@ public sealed class HostilePeerSpec : IAsyncLifetime
         var model = new TaskCompletionSource<ModelBroadcast>(TaskCreationOptions.RunContinuationsAsynchronously);
         var coordinator = _node.ActorOf(Props.Create(() => new Capture<TrainingFinished>(f => finished.TrySetResult(f.Stats))), "coordinator");
         var evaluator = _node.ActorOf(Props.Create(() => new Capture<EvaluateSnapshot>(Ignore)), "evaluator");
-        var server = new ParameterServer(torch.zeros(10), new Mean(), 0.1);
+        var server = new ServerModel(torch.zeros(10), new Mean(), 0.1);
         var aggregator = _node.ActorOf(AggregatorActor.Props(spec, server, new RealtimeNetwork(_node.Scheduler), new RealtimeClock(_node.Scheduler), evaluator, coordinator,
             new RunProgress(1)), "aggregator");
 

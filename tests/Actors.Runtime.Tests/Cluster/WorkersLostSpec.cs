@@ -1,7 +1,8 @@
 using Actors.Learning.Aggregation;
 using Actors.Learning.Training;
 using Actors.Learning.Wire;
-using Actors.Runtime.Actors;
+using Actors.Runtime.Engine;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Running;
 using Actors.Runtime.Simulation;
@@ -19,7 +20,7 @@ public sealed class WorkersLostSpec : TestKit
     public void Sync_round_closes_with_the_workers_left_when_one_crashes_and_checkpoints_follow_the_schedule()
     {
         var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "optimizer.lr=1", "experiment.steps=3", "experiment.eval-every=10", "experiment.mode=realtime"]));
-        var server = new ParameterServer(torch.zeros(2), new Mean(), spec.Optimizer.Lr);
+        var server = new ServerModel(torch.zeros(2), new Mean(), spec.Optimizer.Lr);
         var evaluator = CreateTestProbe();
         var parent = CreateTestProbe();
         var w0 = CreateTestProbe();
@@ -48,7 +49,7 @@ public sealed class WorkersLostSpec : TestKit
     public void An_aggregator_resumed_from_a_checkpoint_continues_its_totals()
     {
         var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "optimizer.lr=1", "experiment.steps=10", "experiment.eval-every=10", "experiment.mode=realtime"]));
-        var server = new ParameterServer(torch.zeros(2), new Mean(), spec.Optimizer.Lr);
+        var server = new ServerModel(torch.zeros(2), new Mean(), spec.Optimizer.Lr);
         server.Restore(torch.zeros(2), 5);
         var resume = new AggregatorCounters(10, 30, 3_000, 1_000, 4_000, new Dictionary<string, long> { ["stale"] = 2 },
             new SortedDictionary<long, long> { [0] = 10 }, [5, 5], [2, 0]);

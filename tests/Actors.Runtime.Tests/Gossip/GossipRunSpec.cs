@@ -1,8 +1,10 @@
+using Actors.Runtime.ParameterServer;
 using Actors.Learning.Compression;
 using Actors.Learning.Gossip;
 using Actors.Learning.Util;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Gossip;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Running;
 using Actors.Runtime.Tests.Running;
 using Xunit.Abstractions;
@@ -37,7 +39,7 @@ public class GossipRunSpec(ITestOutputHelper output)
     private static IReadOnlyList<GossipStepRecord> Driver(ExperimentSpec spec, int steps, int every)
     {
         using var parts = GossipParts.Build(spec, _ => { });
-        var compression = ExperimentParts.Compression(spec);
+        var compression = ParameterServerParts.Compression(spec);
         using var sim = new GossipSimulation(parts.Problem, parts.Topology, parts.Settings,
             i => Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "gossip-compressor", i)));
         return sim.Run(steps, every);

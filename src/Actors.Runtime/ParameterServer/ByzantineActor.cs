@@ -1,3 +1,4 @@
+using Actors.Runtime.Engine;
 using Actors.Learning.Attacks;
 using Actors.Learning.Training;
 using Actors.Learning.Util;
@@ -7,7 +8,7 @@ using Akka.Actor;
 using TorchSharp;
 using static Actors.Runtime.Protocol.ParameterServerProtocol;
 
-namespace Actors.Runtime.Actors;
+namespace Actors.Runtime.ParameterServer;
 
 /// <summary>
 /// A Byzantine worker. Computes its own honest-looking vector (raw gradient for bit/label flip, momentum otherwise),

@@ -2,25 +2,23 @@ using Actors.Learning.Training;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Output;
 using Actors.Runtime.Protocol;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Running;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
 using static Actors.Runtime.Protocol.ExperimentProtocol;
 using static Actors.Runtime.Protocol.ParameterServerProtocol;
 
-namespace Actors.Runtime.Actors;
-
-/// <summary>What a finished run hands back to its caller.</summary>
-public sealed record RunOutcome(TrainingStats Stats, EvaluationResult Final, long EventsReleased);
+namespace Actors.Runtime.ParameterServer;
 
 /// <summary>
 /// Spawns the experiment's actors, drives evaluation output (metrics rows as they come) and ends the run.
 /// A child that throws ends the run with its error instead of being silently restarted.
 /// </summary>
-public sealed class ExperimentCoordinator : RunCoordinator
+public sealed class ParameterServerCoordinator : RunCoordinator
 {
     private readonly ExperimentSpec _spec;
-    private readonly ExperimentParts _parts;
+    private readonly ParameterServerParts _parts;
     private readonly RunDirectory _dir;
     private readonly RunProgress _progress;
     private readonly TaskCompletionSource<RunOutcome> _done;
@@ -28,7 +26,7 @@ public sealed class ExperimentCoordinator : RunCoordinator
     private TrainingStats? _stats;
     private EvaluationResult? _final;
 
-    public ExperimentCoordinator(ExperimentSpec spec, ExperimentParts parts, RunDirectory dir, RunProgress progress, TaskCompletionSource<RunOutcome> done)
+    public ParameterServerCoordinator(ExperimentSpec spec, ParameterServerParts parts, RunDirectory dir, RunProgress progress, TaskCompletionSource<RunOutcome> done)
         : base(spec.IsSimulation, "no worker update can arrive any more")
     {
         _spec = spec;
@@ -52,8 +50,8 @@ public sealed class ExperimentCoordinator : RunCoordinator
         });
     }
 
-    public static Props Props(ExperimentSpec spec, ExperimentParts parts, RunDirectory dir, RunProgress progress, TaskCompletionSource<RunOutcome> done) =>
-        Akka.Actor.Props.Create(() => new ExperimentCoordinator(spec, parts, dir, progress, done));
+    public static Props Props(ExperimentSpec spec, ParameterServerParts parts, RunDirectory dir, RunProgress progress, TaskCompletionSource<RunOutcome> done) =>
+        Akka.Actor.Props.Create(() => new ParameterServerCoordinator(spec, parts, dir, progress, done));
 
     protected override bool Finished => _stats is not null;
 
@@ -68,7 +66,7 @@ public sealed class ExperimentCoordinator : RunCoordinator
         var (clock, network) = CreateTiming(model);
 
         var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher("actors.evaluator-dispatcher"), "evaluator");
-        var server = new ParameterServer(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr, spec.Optimizer.ServerMomentumBeta, spec.Optimizer.MomentumForm);
+        var server = new ServerModel(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr, spec.Optimizer.ServerMomentumBeta, spec.Optimizer.MomentumForm);
         var aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, network, clock, evaluator, Self, _progress, _parts.BroadcastCodec)
             .WithDispatcher("actors.tensor-dispatcher"), "aggregator");
         var workers = _parts.Honest.Select((t, i) =>
@@ -98,4 +96,3 @@ public sealed class ExperimentCoordinator : RunCoordinator
     }
 }
 
-public sealed class RunFailedException(string message) : Exception(message);

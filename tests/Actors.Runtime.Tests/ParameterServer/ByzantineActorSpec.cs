@@ -5,7 +5,8 @@ using Actors.Learning.Models;
 using Actors.Learning.Optim;
 using Actors.Learning.Training;
 using Actors.Learning.Wire;
-using Actors.Runtime.Actors;
+using Actors.Runtime.Engine;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
@@ -13,7 +14,7 @@ using Akka.TestKit.Xunit2;
 using TorchSharp;
 using static Actors.Runtime.Protocol.ParameterServerProtocol;
 
-namespace Actors.Runtime.Tests.Actors;
+namespace Actors.Runtime.Tests.ParameterServer;
 
 public class ByzantineActorSpec : TestKit
 {

@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace Actors.Runtime.Actors;
+namespace Actors.Runtime.ParameterServer;
 
 /// <summary>
 /// The colluding Byzantine workers' shared blackboard: for attacks that craft the same vector on every colluder

@@ -14,7 +14,7 @@ public sealed class ParameterServerSpec
     [Fact]
     public void Server_momentum_follows_m_beta_m_plus_aggregate_then_x_minus_lr_m()
     {
-        using var server = new ParameterServer(torch.tensor(new[] { 1f, 2f }), new Mean(), lr: 0.5, serverMomentum: 0.5);
+        using var server = new ServerModel(torch.tensor(new[] { 1f, 2f }), new Mean(), lr: 0.5, serverMomentum: 0.5);
         using var a = torch.tensor(new[] { 2f, 0f });
         using var b = torch.tensor(new[] { 0f, 4f });
         server.Step([a, b], Context(2)); // agg = (1, 2); m = (1, 2); x = (1, 2) - 0.5 (1, 2) = (0.5, 1)
@@ -30,8 +30,8 @@ public sealed class ParameterServerSpec
         var rng = new Random(7);
         var gradients = Enumerable.Range(0, 5).Select(_ => Enumerable.Range(0, 3)
             .Select(_ => torch.tensor(Enumerable.Range(0, 4).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray())).ToArray()).ToArray();
-        using var atServer = new ParameterServer(torch.zeros(4), new Mean(), lr, serverMomentum: beta);
-        using var atWorkers = new ParameterServer(torch.zeros(4), new Mean(), lr);
+        using var atServer = new ServerModel(torch.zeros(4), new Mean(), lr, serverMomentum: beta);
+        using var atWorkers = new ServerModel(torch.zeros(4), new Mean(), lr);
         var momenta = Enumerable.Range(0, 3).Select(_ => new WorkerMomentum(beta)).ToArray();
         foreach (var round in gradients)
         {
@@ -48,12 +48,12 @@ public sealed class ParameterServerSpec
     public void State_round_trips_the_model_and_the_momentum()
     {
         using var a = torch.tensor(new[] { 1f, -1f });
-        using var first = new ParameterServer(torch.zeros(2), new Mean(), 1, serverMomentum: 0.5);
+        using var first = new ServerModel(torch.zeros(2), new Mean(), 1, serverMomentum: 0.5);
         first.Step([a], Context(1));
         using var state = first.State();
         Assert.Equal(4, state.numel());
 
-        using var second = new ParameterServer(torch.zeros(2), new Mean(), 1, serverMomentum: 0.5);
+        using var second = new ServerModel(torch.zeros(2), new Mean(), 1, serverMomentum: 0.5);
         second.Restore(state, first.Version);
         first.Step([a], Context(1));
         second.Step([a], Context(1));
@@ -64,7 +64,7 @@ public sealed class ParameterServerSpec
     [Fact]
     public void Restore_rejects_a_state_of_the_wrong_size()
     {
-        using var server = new ParameterServer(torch.zeros(3), new Mean(), 1);
+        using var server = new ServerModel(torch.zeros(3), new Mean(), 1);
         using var wrong = torch.zeros(6);
         Assert.Throws<ArgumentException>(() => server.Restore(wrong, 1));
     }
@@ -79,6 +79,6 @@ public sealed class ParameterServerSpec
     public void IsFinite_is_exact(float[] values, bool expected)
     {
         using var t = torch.tensor(values);
-        Assert.Equal(expected, ParameterServer.IsFinite(t));
+        Assert.Equal(expected, ServerModel.IsFinite(t));
     }
 }

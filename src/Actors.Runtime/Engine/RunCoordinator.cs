@@ -2,7 +2,7 @@ using Actors.Runtime.Simulation;
 using Akka.Actor;
 using static Actors.Runtime.Protocol.ExperimentProtocol;
 
-namespace Actors.Runtime.Actors;
+namespace Actors.Runtime.Engine;
 
 /// <summary>
 /// What every run's top actor shares (the parameter-server run and the gossip run): the choice of clock and network

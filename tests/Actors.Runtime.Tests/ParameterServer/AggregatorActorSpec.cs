@@ -1,7 +1,8 @@
 using Actors.Learning.Wire;
 using Actors.Learning.Aggregation;
 using Actors.Learning.Training;
-using Actors.Runtime.Actors;
+using Actors.Runtime.Engine;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Protocol;
 using Actors.Runtime.Running;
@@ -12,7 +13,7 @@ using TorchSharp;
 using static Actors.Runtime.Protocol.ExperimentProtocol;
 using static Actors.Runtime.Protocol.ParameterServerProtocol;
 
-namespace Actors.Runtime.Tests.Actors;
+namespace Actors.Runtime.Tests.ParameterServer;
 
 public class AggregatorActorSpec : TestKit
 {
@@ -28,7 +29,7 @@ public class AggregatorActorSpec : TestKit
     public void One_sync_round_applies_the_mean_and_broadcasts_the_next_version()
     {
         var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "optimizer.lr=0.5", "experiment.steps=2", "experiment.eval-every=1", "experiment.mode=realtime"]));
-        var server = new ParameterServer(torch.tensor(new[] { 1f, 2f, 3f }), new Mean(), spec.Optimizer.Lr);
+        var server = new ServerModel(torch.tensor(new[] { 1f, 2f, 3f }), new Mean(), spec.Optimizer.Lr);
         var network = new RealtimeNetwork(Sys.Scheduler);
         var evaluator = CreateTestProbe();
         var coordinator = CreateTestProbe();
@@ -63,7 +64,7 @@ public class AggregatorActorSpec : TestKit
     public void Non_finite_duplicate_and_malformed_updates_are_dropped_and_counted()
     {
         var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=3", "optimizer.lr=1", "experiment.steps=1", "experiment.mode=realtime", "timing.mode=deadline", "timing.quorum=2"]));
-        var server = new ParameterServer(torch.zeros(2), new Mean(), 1);
+        var server = new ServerModel(torch.zeros(2), new Mean(), 1);
         var coordinator = CreateTestProbe();
         var w0 = CreateTestProbe();
         var w1 = CreateTestProbe();

@@ -1,3 +1,4 @@
+using Actors.Runtime.Engine;
 using Actors.Learning.Wire;
 using Actors.Learning.Training;
 using Actors.Runtime.Protocol;
@@ -7,7 +8,7 @@ using Akka.Event;
 using TorchSharp;
 using static Actors.Runtime.Protocol.ParameterServerProtocol;
 
-namespace Actors.Runtime.Actors;
+namespace Actors.Runtime.ParameterServer;
 
 /// <summary>
 /// An honest worker: on a model version, computes its update (gradient + worker momentum) through its
@@ -116,7 +117,7 @@ public sealed class WorkerActor : SimulatedActor
         }
     }
 
-    // The trainer and codec belong to ExperimentParts (they outlive the actor: benchmarks reuse them).
+    // The trainer and codec belong to ParameterServerParts (they outlive the actor: benchmarks reuse them).
     protected override void PostStop()
     {
         _model?.Dispose();

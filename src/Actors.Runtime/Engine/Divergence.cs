@@ -1,7 +1,7 @@
 using System.Globalization;
 using Actors.Runtime.Experiments;
 
-namespace Actors.Runtime.Running;
+namespace Actors.Runtime.Engine;
 
 /// <summary>
 /// Says when a finished run diverged, so a user sees it in the terminal and in summary.md instead of reading a loss of

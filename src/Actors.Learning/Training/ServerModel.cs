@@ -11,13 +11,13 @@ namespace Actors.Learning.Training;
 /// feedback memories hold gradients, not momenta. With a mean aggregator and no compression the two are the same
 /// algorithm. <see cref="Version"/> counts model versions.
 /// </summary>
-public sealed class ParameterServer : IDisposable
+public sealed class ServerModel : IDisposable
 {
     private readonly torch.Tensor _x;
     private readonly double _lr;
     private readonly WorkerMomentum? _momentum;
 
-    public ParameterServer(torch.Tensor initial, IAggregator aggregator, double lr, double serverMomentum = 0,
+    public ServerModel(torch.Tensor initial, IAggregator aggregator, double lr, double serverMomentum = 0,
         MomentumForm form = MomentumForm.HeavyBall)
     {
         ArgumentNullException.ThrowIfNull(initial);

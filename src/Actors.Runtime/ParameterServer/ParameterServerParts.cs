@@ -2,20 +2,21 @@ using Actors.Learning.Aggregation;
 using Actors.Learning.Attacks;
 using Actors.Learning.Compression;
 using Actors.Learning.Models;
-using Actors.Runtime.Actors;
+using Actors.Runtime.Engine;
+using Actors.Runtime.ParameterServer;
 using Actors.Learning.Data;
 using Actors.Learning.Training;
 using Actors.Learning.Util;
 using Actors.Runtime.Experiments;
 using TorchSharp;
 
-namespace Actors.Runtime.Running;
+namespace Actors.Runtime.ParameterServer;
 
 /// <summary>
 /// The learning objects of one parameter-server run, built from the spec before any actor exists:
 /// data shards, one trainer per worker, the initial model, the aggregator, the evaluator.
 /// </summary>
-public sealed class ExperimentParts : IDisposable
+public sealed class ParameterServerParts : IDisposable
 {
     public required DataBundle Data { get; init; }
     public required IReadOnlyList<LocalTrainer> Honest { get; init; }
@@ -45,7 +46,7 @@ public sealed class ExperimentParts : IDisposable
         CompressionSettings.ParseScaling(spec.Compression.Scaling), spec.Compression.ErrorFeedback, spec.Compression.CompressBroadcast,
         CompressionSettings.ParseBlock(spec.Compression.Block));
 
-    public static ExperimentParts Build(ExperimentSpec spec, Action<string> warn)
+    public static ParameterServerParts Build(ExperimentSpec spec, Action<string> warn)
     {
         var aggregator = CreateAggregator(spec); // fails fast on a bad name, before loading any data
         var compression = Compression(spec);
@@ -90,7 +91,7 @@ public sealed class ExperimentParts : IDisposable
         var broadcast = compression.CompressBroadcast
             ? new UpdateCodec(Compressors.Create(compression with { ErrorFeedback = false }, (long)Seeds.Derive(spec.Seed, "compressor-broadcast")), layout, shared)
             : null;
-        return new ExperimentParts
+        return new ParameterServerParts
         {
             Data = data,
             Honest = honest,

@@ -2,7 +2,7 @@ using Actors.Learning.Training;
 using Akka.Actor;
 using static Actors.Runtime.Protocol.ExperimentProtocol;
 
-namespace Actors.Runtime.Actors;
+namespace Actors.Runtime.Engine;
 
 /// <summary>Evaluates model snapshots on the test set, off the training path, and reports to the coordinator.</summary>
 public sealed class EvaluatorActor : ReceiveActor

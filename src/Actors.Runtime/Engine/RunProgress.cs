@@ -1,4 +1,4 @@
-namespace Actors.Runtime.Running;
+namespace Actors.Runtime.Engine;
 
 /// <summary>Live progress of a run, written by the actors and polled by the CLI (thread-safe).</summary>
 public sealed class RunProgress(long totalSteps)

@@ -3,7 +3,7 @@ using Actors.Learning.Models;
 using Actors.Learning.Wire;
 using TorchSharp;
 
-namespace Actors.Runtime.Actors;
+namespace Actors.Runtime.Engine;
 
 /// <summary>
 /// Turns a vector into what goes on the wire with one party's compressor (and its error-feedback memory), with the

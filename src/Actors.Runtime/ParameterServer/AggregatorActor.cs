@@ -4,6 +4,7 @@ using Actors.Learning.Training;
 using Actors.Learning.Util;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Protocol;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Running;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
@@ -11,10 +12,10 @@ using TorchSharp;
 using static Actors.Runtime.Protocol.ExperimentProtocol;
 using static Actors.Runtime.Protocol.ParameterServerProtocol;
 
-namespace Actors.Runtime.Actors;
+namespace Actors.Runtime.ParameterServer;
 
 /// <summary>
-/// The parameter server. Owns the server model (through <see cref="ParameterServer"/>) and decides *when* updates are
+/// The parameter server. Owns the server model (through <see cref="ServerModel"/>) and decides *when* updates are
 /// applied: <c>sync</c> (every live worker), <c>deadline</c> (first k, or a virtual-time deadline), <c>async</c> (each on
 /// arrival, with staleness bound and weighting), <c>buffered</c> (every buffer-size arrivals). Accepts at most one
 /// update per worker per model version; drops non-finite and too-stale updates and counts every drop by reason.
@@ -22,7 +23,7 @@ namespace Actors.Runtime.Actors;
 public sealed class AggregatorActor : SimulatedActor
 {
     private readonly ExperimentSpec _spec;
-    private readonly ParameterServer _server;
+    private readonly ServerModel _server;
     private readonly INetwork _network;
     private readonly IClock _clock;
     private readonly IActorRef _evaluator;
@@ -44,7 +45,7 @@ public sealed class AggregatorActor : SimulatedActor
     private readonly List<(int Worker, long Version, torch.Tensor Update)> _buffer = [];
     private bool _finished;
 
-    public AggregatorActor(ExperimentSpec spec, ParameterServer server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
+    public AggregatorActor(ExperimentSpec spec, ServerModel server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
         UpdateCodec? broadcastCodec = null, long checkpointEvery = 0, AggregatorCounters? resume = null)
     {
         _checkpointEvery = checkpointEvery;
@@ -84,7 +85,7 @@ public sealed class AggregatorActor : SimulatedActor
         });
     }
 
-    public static Props Props(ExperimentSpec spec, ParameterServer server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
+    public static Props Props(ExperimentSpec spec, ServerModel server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
         UpdateCodec? broadcastCodec = null, long checkpointEvery = 0, AggregatorCounters? resume = null) =>
         Akka.Actor.Props.Create(() => new AggregatorActor(spec, server, network, clock, evaluator, coordinator, progress, broadcastCodec, checkpointEvery, resume));
 
@@ -126,7 +127,7 @@ public sealed class AggregatorActor : SimulatedActor
             _book.Drop("malformed", u.WorkerId);
             return;
         }
-        if (!ParameterServer.IsFinite(update))
+        if (!ServerModel.IsFinite(update))
         {
             update.Dispose();
             _book.Drop("non_finite", u.WorkerId);
