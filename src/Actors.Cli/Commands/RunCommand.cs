@@ -49,7 +49,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var spec = ExperimentSpec.Parse(ExperimentConfig.Load(file, overrides));
         var outDir = settings.Out ?? RunDirectory.DefaultPath(spec.Name, DateTime.Now);
         var progress = new RunProgress(spec.Steps);
-        AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Type} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {spec.Timing.Mode} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir}");
+        AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Type} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {ConfigEnum.Name(spec.Timing.Mode)} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir}");
 
         if (spec.IsGossip) AnsiConsole.WriteLine(Runtime.Gossip.GossipRunner.Describe(spec));
 

@@ -15,7 +15,9 @@ public sealed record WorkersSpec(int Honest, int Byzantine)
 
 /// <param name="ServerMomentum">`optimizer.momentum-at = server`: the parameter server applies the momentum to the aggregate
 /// (after decompression; the PowerSGD reference code's order) and workers send plain gradients.</param>
-public sealed record OptimizerSpec(double Lr, double Momentum, Learning.Optim.MomentumForm MomentumForm, bool ServerMomentum = false)
+/// <param name="AsyncScaling">`optimizer.async-scaling`: how far one update moves the model in async and buffered timing.</param>
+public sealed record OptimizerSpec(double Lr, double Momentum, Learning.Optim.MomentumForm MomentumForm, bool ServerMomentum = false,
+    AsyncScaling AsyncScaling = AsyncScaling.PerWorker)
 {
     /// <summary>The momentum workers apply before sending (0 with server momentum).</summary>
     public double WorkerMomentum => ServerMomentum ? 0 : Momentum;
@@ -39,9 +41,13 @@ public sealed record CompressionSpec(string Type, double Ratio, int Rank, int Le
 
 public sealed record StragglerSpec(double Fraction, double Slowdown, bool Redraw);
 
-public sealed record TimingSpec(string Mode, double DeadlineMs, int Quorum, string LateUpdates, int BufferSize, int MaxStaleness,
+public sealed record TimingSpec(TimingMode Mode, double DeadlineMs, int Quorum, LateUpdates LateUpdates, int BufferSize, int MaxStaleness,
     bool StalenessWeighting, double ComputeMs, double ComputeJitter, StragglerSpec Stragglers, double LatencyMs,
-    string LatencyDistribution, double LatencySpreadMs, double BandwidthMbps);
+    LatencyDistribution LatencyDistribution, double LatencySpreadMs, double BandwidthMbps)
+{
+    /// <summary>Sync and deadline rounds: every update belongs to one model version, and a round sees all of its version.</summary>
+    public bool VersionedRounds => Mode is TimingMode.Sync or TimingMode.Deadline;
+}
 
 /// <summary>A fully resolved, validated experiment. Parsing from HOCON is the only way to build one from user input.</summary>
 public sealed partial record ExperimentSpec(
@@ -55,8 +61,6 @@ public sealed partial record ExperimentSpec(
     public static readonly string[] Partitions = ["iid", "shards", "dirichlet"];
     public static readonly string[] ModelTypes = ["logreg", "mlp", "cnn"];
     public static readonly string[] DTypes = ["float32", "float64"];
-    public static readonly string[] TimingModes = ["sync", "deadline", "async", "buffered"];
-    public static readonly string[] LatencyDistributions = ["constant", "uniform", "lognormal"];
 
     public bool IsSimulation => Mode == "simulation";
 
@@ -85,7 +89,7 @@ public sealed partial record ExperimentSpec(
             Workers: new WorkersSpec(honest, byzantine),
             Optimizer: new OptimizerSpec(p.Double("optimizer.lr", min: 0), p.Double("optimizer.momentum", min: 0, max: 0.999999),
                 p.Choice("optimizer.momentum-form", ["heavy-ball", "ema"]) == "ema" ? Learning.Optim.MomentumForm.Ema : Learning.Optim.MomentumForm.HeavyBall,
-                p.Choice("optimizer.momentum-at", ["worker", "server"]) == "server"),
+                p.Choice("optimizer.momentum-at", ["worker", "server"]) == "server", p.Enum<AsyncScaling>("optimizer.async-scaling")),
             Aggregator: new AggregatorSpec(p.Choice("aggregator.type", Learning.Aggregation.AggregatorFactory.Types), p.Int("aggregator.bucket-size", min: 0),
                 p.Double("aggregator.tau", min: 0), p.Int("aggregator.iterations", min: 0), p.Int("aggregator.trim", min: -1), p.Int("aggregator.m", min: 1),
                 p.Double("aggregator.nu", min: 0), p.Bool("aggregator.async"),
@@ -96,12 +100,12 @@ public sealed partial record ExperimentSpec(
                 p.Int("compression.levels", min: 1), p.Choice("compression.scaling", ["unbiased", "contractive"]), p.Bool("compression.error-feedback"),
                 p.Bool("compression.compress-broadcast"), c.GetConfig("compression"), p.Choice("compression.block", ["ratio", "rank"])),
             Timing: new TimingSpec(
-                p.Choice("timing.mode", TimingModes), p.Double("timing.deadline-ms", min: 0), p.Int("timing.quorum", min: 0),
-                p.Choice("timing.late-updates", ["drop", "carry"]), p.Int("timing.buffer-size", min: 1), p.Int("timing.max-staleness", min: -1),
+                p.Enum<TimingMode>("timing.mode"), p.Double("timing.deadline-ms", min: 0), p.Int("timing.quorum", min: 0),
+                p.Enum<LateUpdates>("timing.late-updates"), p.Int("timing.buffer-size", min: 1), p.Int("timing.max-staleness", min: -1),
                 p.Choice("timing.staleness-weighting", ["off", "inverse"]) == "inverse",
                 p.Double("timing.compute-ms", min: 0), p.Double("timing.compute-jitter", min: 0),
                 new StragglerSpec(p.Double("timing.stragglers.fraction", min: 0, max: 1), p.Double("timing.stragglers.slowdown", min: 1), p.Bool("timing.stragglers.redraw")),
-                p.Double("timing.latency-ms", min: 0), p.Choice("timing.latency-distribution", LatencyDistributions),
+                p.Double("timing.latency-ms", min: 0), p.Enum<LatencyDistribution>("timing.latency-distribution"),
                 p.Double("timing.latency-spread-ms", min: 0), p.Double("timing.bandwidth-mbps", min: 0)),
             Config: c);
         spec = spec.WithDecentralized(p);
@@ -128,9 +132,9 @@ public sealed partial record ExperimentSpec(
         }
         if (Workers.Byzantine >= Workers.Total)
             throw new ExperimentConfigException($"workers.byzantine = {Workers.Byzantine} must be smaller than the total number of workers ({Workers.Total})");
-        if (Timing.Mode == "deadline" && Timing.Quorum > Workers.Total)
+        if (Timing.Mode == TimingMode.Deadline && Timing.Quorum > Workers.Total)
             throw new ExperimentConfigException($"timing.quorum = {Timing.Quorum} is more than the {Workers.Total} workers");
-        if (Timing.Mode == "buffered" && Timing.BufferSize > Workers.Total)
+        if (Timing.Mode == TimingMode.Buffered && Timing.BufferSize > Workers.Total)
             throw new ExperimentConfigException($"timing.buffer-size = {Timing.BufferSize} is more than the {Workers.Total} workers: a buffer could never fill");
         if (Model.Type == "cnn" && Data.Dataset == "synthetic" && Data.Synthetic.Features != 784)
             throw new ExperimentConfigException("model.type = cnn needs 28x28 inputs: keep data.synthetic.features = 784");
@@ -148,6 +152,14 @@ public sealed partial record ExperimentSpec(
             var v = Raw(key);
             if (!valid.Contains(v)) throw new ExperimentConfigException($"{key} = '{v}' is not valid (valid: {string.Join(", ", valid)})");
             return v;
+        }
+
+        public T Enum<T>(string key) where T : struct, System.Enum
+        {
+            var v = Raw(key);
+            return ConfigEnum.TryParse<T>(v, out var value)
+                ? value
+                : throw new ExperimentConfigException($"{key} = '{v}' is not valid (valid: {string.Join(", ", ConfigEnum.Names<T>())})");
         }
 
         public bool Bool(string key)

@@ -71,7 +71,7 @@ public sealed class GossipCoordinator : RunCoordinator
                 .WithDispatcher("actors.tensor-dispatcher"), $"peer-{i}"))
             .ToList();
         var topology = Context.ActorOf(TopologyActor.Props(_parts.Topology, peers, clock, network, evaluator, Self, ClockActor, _progress,
-            spec.Steps, spec.EvalEvery, spec.Timing.Mode == "async").WithDispatcher("actors.tensor-dispatcher"), "topology");
+            spec.Steps, spec.EvalEvery, spec.Timing.Mode == TimingMode.Async).WithDispatcher("actors.tensor-dispatcher"), "topology");
         var wire = new PeerWire(peers, topology);
         foreach (var p in peers) p.Tell(wire);
         Start(topology, new TopologyActor.Start());

@@ -30,7 +30,7 @@ public static class GossipRunner
         var topology = GossipParts.CreateTopology(spec);
         var churn = spec.Topology.LeaveEvery > 0 ? $", churn every {spec.Topology.LeaveEvery} steps" : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"gossip: {spec.Gossip.Algorithm} ({spec.Timing.Mode}) on a {spec.Topology.Type} of {spec.Topology.Nodes} nodes{churn}, spectral gap {Learning.Gossip.SpectralGap.Of(topology):0.####}");
+            $"gossip: {spec.Gossip.Algorithm} ({ConfigEnum.Name(spec.Timing.Mode)}) on a {spec.Topology.Type} of {spec.Topology.Nodes} nodes{churn}, spectral gap {Learning.Gossip.SpectralGap.Of(topology):0.####}");
     }
 
     public static async Task<RunResult> Run(ExperimentSpec spec, string runDirectory, RunProgress progress, Action<string> warn, CancellationToken cancel = default)
@@ -113,7 +113,7 @@ public static class GossipRunner
         summary["updates_applied"] = o.Totals.UpdatesApplied;
         summary["seed"] = spec.Seed;
         summary["mode"] = spec.Mode;
-        summary["timing_mode"] = spec.Timing.Mode;
+        summary["timing_mode"] = ConfigEnum.Name(spec.Timing.Mode);
         summary["wall_time_s"] = Math.Round(wallSeconds, 3);
         summary["virtual_time_s"] = Math.Round(c.VirtualTimeS, 6);
         summary["messages_sent"] = c.MessagesSent;
@@ -141,7 +141,7 @@ public static class GossipRunner
         var b = new StringBuilder();
         b.AppendLine(CultureInfo.InvariantCulture, $"# {spec.Name}");
         b.AppendLine();
-        b.AppendLine(CultureInfo.InvariantCulture, $"Decentralized {spec.Gossip.Algorithm} ({spec.Timing.Mode}) on a {spec.Topology.Type} of {spec.Topology.Nodes} nodes, " +
+        b.AppendLine(CultureInfo.InvariantCulture, $"Decentralized {spec.Gossip.Algorithm} ({ConfigEnum.Name(spec.Timing.Mode)}) on a {spec.Topology.Type} of {spec.Topology.Nodes} nodes, " +
                                                    $"{spec.Model.Type} ({spec.Model.DType}) on {spec.Data.Dataset}, compression {spec.Compression.Type}, {spec.Mode} mode, seed {spec.Seed}.");
         b.AppendLine();
         if (warning is not null)

@@ -43,15 +43,15 @@ public sealed partial record ExperimentSpec
     private void ValidateGossip()
     {
         var alg = Gossip.Algorithm;
-        if (Timing.Mode is not ("sync" or "async"))
-            throw new ExperimentConfigException($"timing.mode = '{Timing.Mode}' is not valid with experiment.kind = gossip (valid: sync = synchronous steps, async = pairwise gossip)");
-        if (Timing.Mode == "async" && !GossipAlgorithms.SupportsPairwise(alg))
+        if (Timing.Mode is not (TimingMode.Sync or TimingMode.Async))
+            throw new ExperimentConfigException($"timing.mode = '{ConfigEnum.Name(Timing.Mode)}' is not valid with experiment.kind = gossip (valid: sync = synchronous steps, async = pairwise gossip)");
+        if (Timing.Mode == TimingMode.Async && !GossipAlgorithms.SupportsPairwise(alg))
             throw new ExperimentConfigException($"timing.mode = async (pairwise gossip) needs gossip.algorithm = dsgd or powergossip, not '{alg}' (its updates are not per edge)");
         if (Topology.Nodes < 2)
             throw new ExperimentConfigException($"topology.nodes = {Topology.Nodes} is out of range (>= 2 for decentralized training)");
         if (alg is "lead" or "powergossip" && Topology.Type == "one-peer-exponential")
             throw new ExperimentConfigException($"topology.type = one-peer-exponential (directed) is not valid with gossip.algorithm = {alg}: it needs a symmetric W (valid: complete, ring, torus, star, exponential, random)");
-        if (Topology.LeaveEvery > 0 && Timing.Mode == "async" && Topology.Type == "one-peer-exponential")
+        if (Topology.LeaveEvery > 0 && Timing.Mode == TimingMode.Async && Topology.Type == "one-peer-exponential")
             throw new ExperimentConfigException("topology.type = one-peer-exponential with churn is not supported in timing.mode = async");
         if (Model.Type == "logreg" && Model.L2 <= 0)
             throw new ExperimentConfigException($"model.l2 = {Model.L2} is out of range for gossip logreg (> 0: the problem must be strongly convex to have the optimum that final_suboptimality needs)");

@@ -20,7 +20,7 @@ namespace Actors.Runtime.ParameterServer;
 /// arrival, with staleness bound and weighting), <c>buffered</c> (every buffer-size arrivals). Accepts at most one
 /// update per worker per model version; drops non-finite and too-stale updates and counts every drop by reason.
 /// </summary>
-public sealed class AggregatorActor : SimulatedActor
+public sealed class AggregatorActor : SimulatedActor, IRoundHost
 {
     private readonly ExperimentSpec _spec;
     private readonly ServerModel _server;
@@ -34,15 +34,13 @@ public sealed class AggregatorActor : SimulatedActor
     private readonly RunProgress _progress;
     private readonly UpdateCodec? _broadcastCodec;
     private readonly long _checkpointEvery;
+    private readonly RoundPolicy _policy;
     private torch.Tensor? _public; // what workers hold when broadcasts are compressed deltas
 
     private IReadOnlyList<IActorRef> _workers = [];
     private readonly HashSet<int> _live = [];
     private TensorPayload? _broadcast;
     private long _broadcastVersion = -1;
-    private readonly Dictionary<int, (long Version, torch.Tensor Update)> _round = [];
-    private readonly List<(int Worker, long Version, torch.Tensor Update)> _carried = [];
-    private readonly List<(int Worker, long Version, torch.Tensor Update)> _buffer = [];
     private bool _finished;
 
     public AggregatorActor(ExperimentSpec spec, ServerModel server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
@@ -60,6 +58,7 @@ public sealed class AggregatorActor : SimulatedActor
         _timing = spec.Timing;
         _rng = Seeds.Random(spec.Seed, "aggregator");
         _book = new UpdateBook(spec.Workers.Total);
+        _policy = RoundPolicy.Create(spec.Timing, spec.Optimizer.AsyncScaling, this);
         if (resume is not null)
         {
             _book.Restore(resume);
@@ -74,23 +73,28 @@ public sealed class AggregatorActor : SimulatedActor
         Receive<StartTraining>(_ =>
         {
             Evaluate(final: false);
-            Broadcast(_workers.Select((_, i) => i));
-            ArmDeadline();
+            _policy.Start();
         });
         Receive<WorkerUpdate>(OnUpdate);
-        Receive<WorkersLost>(OnWorkersLost);
-        Receive<RoundDeadline>(d =>
+        Receive<WorkersLost>(lost =>
         {
-            if (!_finished && d.Version == _server.Version && _round.Count > 0) CloseRound();
+            var gone = lost.WorkerIds.Where(_live.Remove).ToArray();
+            if (!_finished) _policy.WorkersLost(gone);
         });
+        Receive<RoundDeadline>(d => _policy.Deadline(d.Version));
     }
 
     public static Props Props(ExperimentSpec spec, ServerModel server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
         UpdateCodec? broadcastCodec = null, long checkpointEvery = 0, AggregatorCounters? resume = null) =>
         Akka.Actor.Props.Create(() => new AggregatorActor(spec, server, network, clock, evaluator, coordinator, progress, broadcastCodec, checkpointEvery, resume));
 
-    private int Quorum => _timing.Mode == "deadline" && _timing.Quorum > 0 ? Math.Min(_timing.Quorum, _live.Count) : _live.Count;
+    long IRoundHost.Version => _server.Version;
 
+    IReadOnlySet<int> IRoundHost.Live => _live;
+
+    bool IRoundHost.Finished => _finished;
+
+    /// <summary>Validates an update (sender, version, decodable, shape, finite, first of its worker for the version) and hands it to the round policy.</summary>
     private void OnUpdate(WorkerUpdate u)
     {
         if (_finished)
@@ -131,6 +135,7 @@ public sealed class AggregatorActor : SimulatedActor
         {
             update.Dispose();
             _book.Drop("non_finite", u.WorkerId);
+            _policy.Rejected(u.WorkerId, u.Version); // a diverged worker has reported: rounds do not wait for it forever
             return;
         }
         if (!_book.FirstFor(u.WorkerId, u.Version))
@@ -139,118 +144,50 @@ public sealed class AggregatorActor : SimulatedActor
             _book.Drop("duplicate", u.WorkerId); // at most one accepted message per worker per version (floods end here)
             return;
         }
-
-        long staleness = _server.Version - u.Version;
-        switch (_timing.Mode)
-        {
-            case "sync":
-            case "deadline":
-                if (staleness > 0)
-                {
-                    if (_timing.Mode == "deadline" && _timing.LateUpdates == "carry") _carried.Add((u.WorkerId, u.Version, update));
-                    else
-                    {
-                        update.Dispose();
-                        _book.Drop("stale", u.WorkerId);
-                    }
-                    return;
-                }
-                _round[u.WorkerId] = (u.Version, update);
-                if (_round.Count >= Quorum) CloseRound();
-                break;
-            case "async":
-                if (TooStale(staleness, u.WorkerId))
-                {
-                    update.Dispose();
-                }
-                else
-                {
-                    using (update) ApplyStep([(u.WorkerId, u.Version, update)]);
-                }
-                if (!_finished) Broadcast([u.WorkerId]);
-                break;
-            case "buffered":
-                // FedBuff-style: a worker contributes once per version and gets the next model when its buffer is applied.
-                if (TooStale(staleness, u.WorkerId))
-                {
-                    update.Dispose();
-                    Broadcast([u.WorkerId]);
-                    break;
-                }
-                _buffer.Add((u.WorkerId, u.Version, update));
-                if (_buffer.Count >= _timing.BufferSize)
-                {
-                    var batch = _buffer.ToList();
-                    _buffer.Clear();
-                    ApplyStep(batch);
-                    foreach (var b in batch) b.Update.Dispose();
-                    if (!_finished) Broadcast(batch.Select(b => b.Worker));
-                }
-                break;
-        }
+        _policy.Accept(new RoundInput(u.WorkerId, u.Version, update));
     }
 
-    private void OnWorkersLost(WorkersLost lost)
-    {
-        foreach (var id in lost.WorkerIds)
-        {
-            _live.Remove(id);
-            if (_round.Remove(id, out var pending)) pending.Update.Dispose(); // a crashed worker's half round does not count
-        }
-        // sync/deadline: the round may now be complete with the workers that are left.
-        if (!_finished && _live.Count > 0 && _round.Count > 0 && _round.Count >= Quorum) CloseRound();
-    }
+    void IRoundHost.DropStale(int worker) => _book.Drop("stale", worker);
 
-    private bool TooStale(long staleness, int worker)
-    {
-        if (_timing.MaxStaleness < 0 || staleness <= _timing.MaxStaleness) return false;
-        _book.Drop("stale", worker);
-        return true;
-    }
+    void IRoundHost.ArmDeadline(TimeSpan delay) => _clock.After(delay, Self, new RoundDeadline(_server.Version), Self);
 
-    private void CloseRound()
-    {
-        var inputs = _round.Select(kv => (kv.Key, kv.Value.Version, kv.Value.Update)).Concat(_carried).ToList();
-        _round.Clear();
-        _carried.Clear();
-        ApplyStep(inputs);
-        foreach (var i in inputs) i.Update.Dispose();
-        if (!_finished)
-        {
-            Broadcast(_live.Order());
-            ArmDeadline();
-        }
-    }
+    void IRoundHost.Broadcast(IEnumerable<int> workers) => Broadcast(workers);
 
-    private void ArmDeadline()
+    /// <summary>Every live worker's latest update was unusable: the model (or every worker's state) diverged. The run ends here.</summary>
+    void IRoundHost.Stalled()
     {
-        if (_timing.Mode == "deadline" && _timing.DeadlineMs > 0)
-            _clock.After(TimeSpan.FromMilliseconds(_timing.DeadlineMs), Self, new RoundDeadline(_server.Version), Self);
+        if (_finished) return;
+        _finished = true;
+        Evaluate(final: true);
+        _coordinator.Tell(new TrainingFinished(_book.Stats(_server.Version, _clock.Now.TotalSeconds, divergedAtStep: _server.Version)));
     }
 
     /// <summary>One server step over the given updates (in worker order, so the result does not depend on arrival order within a round).</summary>
-    private void ApplyStep(List<(int Worker, long Version, torch.Tensor Update)> inputs)
+    void IRoundHost.Apply(List<RoundInput> inputs, double scale)
     {
         inputs.Sort((a, b) => a.Worker != b.Worker ? a.Worker.CompareTo(b.Worker) : a.Version.CompareTo(b.Version));
-        using var scope = torch.NewDisposeScope();
-        var vectors = new List<torch.Tensor>(inputs.Count);
-        foreach (var (worker, version, update) in inputs)
+        using (var scope = torch.NewDisposeScope())
         {
-            long s = _server.Version - version;
-            _book.Accept(worker, s);
-            if (_timing.StalenessWeighting && s > 0)
+            var vectors = new List<torch.Tensor>(inputs.Count);
+            foreach (var (worker, version, update) in inputs)
             {
-                using var w = (1.0f / (1 + s)).ToScalar(); // explicit: a temporary Scalar may be finalized mid-call
-                vectors.Add(update.mul(w));
+                long s = _server.Version - version;
+                _book.Accept(worker, s);
+                if (_timing.StalenessWeighting && s > 0)
+                {
+                    using var w = (1.0f / (1 + s)).ToScalar(); // explicit: a temporary Scalar may be finalized mid-call
+                    vectors.Add(update.mul(w));
+                }
+                else
+                {
+                    vectors.Add(update);
+                }
             }
-            else
-            {
-                vectors.Add(update);
-            }
+            var context = new AggregationContext(_spec.Workers.Total, _spec.Workers.Byzantine, _server.Version, _rng);
+            _server.Step(vectors, context, scale);
+            foreach (var (reason, count) in context.Dropped) _book.Drop(reason, -1, count);
         }
-        var context = new AggregationContext(_spec.Workers.Total, _spec.Workers.Byzantine, _server.Version, _rng);
-        _server.Step(vectors, context);
-        foreach (var (reason, count) in context.Dropped) _book.Drop(reason, -1, count);
+        foreach (var i in inputs) i.Update.Dispose();
         _book.UpdatesApplied += inputs.Count;
         _progress.ReportStep(_server.Version);
 
@@ -322,66 +259,8 @@ public sealed class AggregatorActor : SimulatedActor
 
     protected override void PostStop()
     {
-        foreach (var (_, (_, t)) in _round) t.Dispose();
-        foreach (var c in _carried) c.Update.Dispose();
-        foreach (var b in _buffer) b.Update.Dispose();
+        _policy.Dispose();
         _server.Dispose();
         _public?.Dispose();
-    }
-
-    /// <summary>Accepted/dropped counts per worker, staleness histogram, and at-most-once bookkeeping.</summary>
-    private sealed class UpdateBook(int workers)
-    {
-        private readonly long[] _lastVersion = Enumerable.Repeat(-1L, workers).ToArray();
-        private readonly long[] _accepted = new long[workers];
-        private readonly long[] _dropped = new long[workers];
-        private readonly SortedDictionary<long, long> _staleness = [];
-        private readonly Dictionary<string, long> _drops = new() { ["stale"] = 0, ["non_finite"] = 0, ["duplicate"] = 0, ["filtered"] = 0, ["malformed"] = 0 };
-
-        public long UpdatesApplied { get; set; }
-
-        /// <summary>True the first time a worker sends an update for this version (versions only move forward).</summary>
-        public bool FirstFor(int worker, long version)
-        {
-            if (version <= _lastVersion[worker]) return false;
-            _lastVersion[worker] = version;
-            return true;
-        }
-
-        public void Accept(int worker, long staleness)
-        {
-            _accepted[worker]++;
-            _staleness[staleness] = _staleness.GetValueOrDefault(staleness) + 1;
-        }
-
-        public void Drop(string reason, int worker, long count = 1)
-        {
-            _drops[reason] = _drops.GetValueOrDefault(reason) + count;
-            if (worker >= 0) _dropped[worker] += count;
-        }
-
-        public AggregatorCounters Counters(long messages, long bytes, long uplink, long uplinkUncompressed) =>
-            new(UpdatesApplied, messages, bytes, uplink, uplinkUncompressed, new Dictionary<string, long>(_drops), new SortedDictionary<long, long>(_staleness),
-                [.. _accepted], [.. _dropped]);
-
-        /// <summary>Continues from a checkpoint's totals (per-worker counts only when the worker count matches).</summary>
-        public void Restore(AggregatorCounters c)
-        {
-            UpdatesApplied = c.UpdatesApplied;
-            foreach (var (reason, count) in c.Drops) _drops[reason] = count;
-            foreach (var (staleness, count) in c.Staleness) _staleness[staleness] = count;
-            if (c.Accepted.Length == _accepted.Length) c.Accepted.CopyTo(_accepted, 0);
-            if (c.Dropped.Length == _dropped.Length) c.Dropped.CopyTo(_dropped, 0);
-        }
-
-        public TrainingStats Stats(long steps, double virtualTime)
-        {
-            long n = _staleness.Values.Sum();
-            double mean = n == 0 ? 0 : _staleness.Sum(kv => (double)kv.Key * kv.Value) / n;
-            long max = _staleness.Count == 0 ? 0 : _staleness.Keys.Max();
-            var perWorker = Enumerable.Range(0, _accepted.Length).Select(i => new WorkerCounts(i, _accepted[i], _dropped[i])).ToList();
-            return new TrainingStats(steps, UpdatesApplied, virtualTime, new Dictionary<string, long>(_drops), mean, max,
-                new SortedDictionary<long, long>(_staleness), perWorker);
-        }
     }
 }

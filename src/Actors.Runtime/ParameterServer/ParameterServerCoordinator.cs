@@ -71,7 +71,7 @@ public sealed class ParameterServerCoordinator : RunCoordinator
             .WithDispatcher("actors.tensor-dispatcher"), "aggregator");
         var workers = _parts.Honest.Select((t, i) =>
             Context.ActorOf(WorkerActor.Props(i, t, _parts.Codecs[i], network, clock, model, IsSimulation).WithDispatcher("actors.tensor-dispatcher"), $"worker-{i}")).ToList();
-        bool versionedRounds = spec.Timing.Mode is "sync" or "deadline";
+        bool versionedRounds = spec.Timing.VersionedRounds;
         IReadOnlyList<IActorRef> byzantine = _parts.Byzantine.Select((t, b) =>
             Context.ActorOf(ByzantineActor.Props(spec.Workers.Honest + b, spec.Workers.Honest, spec.Workers.Total, spec.Workers.Byzantine, _parts.Attacks[b], t,
                 _parts.ByzantineCodecs[b], network, clock, model, IsSimulation, versionedRounds, spec.Seed, _collusion)

@@ -53,8 +53,8 @@ public sealed class ParameterServerParts : IDisposable
         Compressors.Create(compression, 0); // validates the compression block before loading any data
         if (compression.CompressBroadcast && spec.Workers.Byzantine > 0)
             throw new ExperimentConfigException("compression.compress-broadcast = on is not supported with Byzantine workers yet (set it off)");
-        if (compression.CompressBroadcast && spec.Timing.Mode is not ("sync" or "deadline"))
-            throw new ExperimentConfigException($"compression.compress-broadcast = on needs timing.mode = sync or deadline (every worker must see every broadcast), not '{spec.Timing.Mode}'");
+        if (compression.CompressBroadcast && !spec.Timing.VersionedRounds)
+            throw new ExperimentConfigException($"compression.compress-broadcast = on needs timing.mode = sync or deadline (every worker must see every broadcast), not '{ConfigEnum.Name(spec.Timing.Mode)}'");
         // Broadcast deltas are tracked like error feedback, which only converges for contractive compressors (omega < 1).
         if (compression.CompressBroadcast && (compression.Type == "qsgd" || (compression.Type == "randk" && compression.Scaling == RandKScaling.Unbiased)))
             throw new ExperimentConfigException($"compression.compress-broadcast = on needs a contractive compressor (topk, random-block, sign, powersgd, or randk with compression.scaling = contractive), not '{compression.Type}'{(compression.Type == "randk" ? " with unbiased scaling" : "")}");

@@ -22,10 +22,12 @@ public static class ExperimentProtocol
 }
 
 /// <summary>What the aggregator knows at the end of a run.</summary>
+/// <param name="DivergedAtStep">Set when the run stopped early because no usable update could arrive any more (every live
+/// worker's update was non-finite or malformed): the step it stopped at.</param>
 public sealed record TrainingStats(
     long Steps, long UpdatesApplied, double VirtualTimeS,
     IReadOnlyDictionary<string, long> UpdatesDropped,
     double StalenessMean, long StalenessMax, IReadOnlyDictionary<long, long> StalenessHistogram,
-    IReadOnlyList<WorkerCounts> PerWorker);
+    IReadOnlyList<WorkerCounts> PerWorker, long? DivergedAtStep = null);
 
 public sealed record WorkerCounts(int WorkerId, long Accepted, long Dropped);

@@ -105,7 +105,7 @@ public static class ExperimentRunner
             ["updates_applied"] = s.UpdatesApplied,
             ["seed"] = spec.Seed,
             ["mode"] = spec.Mode,
-            ["timing_mode"] = spec.Timing.Mode,
+            ["timing_mode"] = ConfigEnum.Name(spec.Timing.Mode),
             ["wall_time_s"] = Math.Round(wallSeconds, 3),
             ["virtual_time_s"] = Math.Round(s.VirtualTimeS, 6),
             ["messages_sent"] = c.MessagesSent,
@@ -138,7 +138,7 @@ public static class ExperimentRunner
         b.AppendLine(CultureInfo.InvariantCulture, $"# {spec.Name}");
         b.AppendLine();
         b.AppendLine(CultureInfo.InvariantCulture, $"{spec.Model.Type} on {spec.Data.Dataset} ({spec.Data.Partition}), {spec.Workers.Honest} honest + {spec.Workers.Byzantine} Byzantine workers, " +
-                                                   $"aggregator {spec.Aggregator.Type}, attack {spec.Attack.Type}, timing {spec.Timing.Mode}, {spec.Mode} mode, seed {spec.Seed}.");
+                                                   $"aggregator {spec.Aggregator.Type}, attack {spec.Attack.Type}, timing {ConfigEnum.Name(spec.Timing.Mode)}, {spec.Mode} mode, seed {spec.Seed}.");
         b.AppendLine();
         if (warning is not null)
         {

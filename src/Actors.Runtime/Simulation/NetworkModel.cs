@@ -39,8 +39,8 @@ public sealed class NetworkModel
                 _links[(from, to)] = rng = Seeds.Random(_seed, "link", ((long)from << 32) ^ (uint)to);
             ms = _t.LatencyDistribution switch
             {
-                "uniform" => Math.Max(0, _t.LatencyMs + (rng.NextDouble() * 2 - 1) * _t.LatencySpreadMs),
-                "lognormal" => LogNormal(rng, _t.LatencyMs, _t.LatencySpreadMs),
+                LatencyDistribution.Uniform => Math.Max(0, _t.LatencyMs + (rng.NextDouble() * 2 - 1) * _t.LatencySpreadMs),
+                LatencyDistribution.Lognormal => LogNormal(rng, _t.LatencyMs, _t.LatencySpreadMs),
                 _ => _t.LatencyMs,
             };
         }

@@ -52,7 +52,7 @@ public sealed class HostilePeerSpec : IAsyncLifetime
     [Fact]
     public async Task Garbage_oversized_and_nan_updates_are_dropped_and_counted_and_the_node_stays_up()
     {
-        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=1", "experiment.steps=1", "experiment.eval-every=1", "experiment.mode=realtime"]));
+        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "experiment.steps=1", "experiment.eval-every=1", "experiment.mode=realtime"]));
         var finished = new TaskCompletionSource<TrainingStats>(TaskCreationOptions.RunContinuationsAsynchronously);
         var model = new TaskCompletionSource<ModelBroadcast>(TaskCreationOptions.RunContinuationsAsynchronously);
         var coordinator = _node.ActorOf(Props.Create(() => new Capture<TrainingFinished>(f => finished.TrySetResult(f.Stats))), "coordinator");
@@ -65,7 +65,7 @@ public sealed class HostilePeerSpec : IAsyncLifetime
         var nodeAddress = ((ExtendedActorSystem)_node).Provider.DefaultAddress;
         var peerAddress = ((ExtendedActorSystem)_peer).Provider.DefaultAddress;
         var remoteWorker = ((ExtendedActorSystem)_node).Provider.ResolveActorRef(worker.Path.ToStringWithAddress(peerAddress));
-        aggregator.Tell(new Wire(aggregator, [remoteWorker], []));
+        aggregator.Tell(new Wire(aggregator, [remoteWorker, remoteWorker], []));
         aggregator.Tell(new StartTraining());
         var v0 = await model.Task.WaitAsync(TimeSpan.FromSeconds(20)); // a model crossed the wire: the association is up
         Assert.Equal(0, v0.Version);
@@ -79,7 +79,7 @@ public sealed class HostilePeerSpec : IAsyncLifetime
         remoteAggregator.Tell(new RawMessage(ParameterServerSerializer.UpdateManifest, [1, 2, 3]), worker);                               // truncated
         remoteAggregator.Tell(new RawMessage(ParameterServerSerializer.UpdateManifest, UpdateBytes(0, 0, Payload(110_000, 1f))), worker); // over max-elements
         remoteAggregator.Tell(new WorkerUpdate(0, 0, Payload(200_000, 1f), 0), worker);   // over the frame size: Akka drops it at the sender
-        remoteAggregator.Tell(new WorkerUpdate(0, 0, Payload(10, float.NaN), 0), worker); // NaN-filled
+        remoteAggregator.Tell(new WorkerUpdate(1, 0, Payload(10, float.NaN), 0), worker); // NaN-filled: worker 1 has reported, the round does not wait for it
         remoteAggregator.Tell(new WorkerUpdate(0, 0, Payload(7, 1f), 0), worker);         // wrong size
         remoteAggregator.Tell(new WorkerUpdate(0, 0, Payload(10, 1f), 0), worker);        // the honest one, after all of that
 

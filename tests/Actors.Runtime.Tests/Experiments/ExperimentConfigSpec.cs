@@ -14,7 +14,7 @@ public class ExperimentConfigSpec
     {
         var spec = Parse();
         Assert.Equal("simulation", spec.Mode);
-        Assert.Equal("sync", spec.Timing.Mode);
+        Assert.Equal(TimingMode.Sync, spec.Timing.Mode);
         Assert.Equal(10, spec.Workers.Honest);
     }
 

@@ -18,13 +18,25 @@ public class GoldenRunSpec
         "data.dataset=synthetic", "data.synthetic.train=2000", "data.synthetic.test=500", "experiment.eval-every=10", "experiment.steps=40",
     ];
 
+    private static readonly string[] Async =
+    [
+        .. Small, "model.type=logreg", "optimizer.lr=0.05", "timing.mode=async", "experiment.steps=200", "experiment.eval-every=50",
+        "timing.stragglers.fraction=0.2", "timing.stragglers.slowdown=10", "timing.latency-distribution=lognormal", "timing.latency-spread-ms=2",
+    ];
+
+    private static readonly string[] Buffered =
+    [
+        .. Small, "model.type=logreg", "optimizer.lr=0.05", "timing.mode=buffered", "timing.buffer-size=5", "experiment.steps=80",
+        "timing.stragglers.fraction=0.2", "timing.stragglers.slowdown=10",
+    ];
+
     public static TheoryData<string, string[]> Runs => new()
     {
         { "default-mlp", [.. Small, "model.type=mlp", "optimizer.lr=0.1", "optimizer.momentum=0.9"] },
-        { "async-stragglers", [.. Small, "model.type=logreg", "optimizer.lr=0.05", "timing.mode=async", "experiment.steps=200", "experiment.eval-every=50",
-            "timing.stragglers.fraction=0.2", "timing.stragglers.slowdown=10", "timing.latency-distribution=lognormal", "timing.latency-spread-ms=2"] },
-        { "buffered", [.. Small, "model.type=logreg", "optimizer.lr=0.05", "timing.mode=buffered", "timing.buffer-size=5", "experiment.steps=80",
-            "timing.stragglers.fraction=0.2", "timing.stragglers.slowdown=10"] },
+        { "async-stragglers-raw", [.. Async, "optimizer.async-scaling=none"] },
+        { "async-stragglers", Async },
+        { "buffered-raw", [.. Buffered, "optimizer.async-scaling=none"] },
+        { "buffered", Buffered },
         { "cclip-bucketing-alie", [.. Small, "model.type=mlp", "optimizer.lr=0.05", "optimizer.momentum=0.9", "workers.honest=8", "workers.byzantine=2",
             "attack.type=alie", "aggregator.type=cclip", "aggregator.bucket-size=2", "data.partition=shards"] },
         { "topk-ef", [.. Small, "model.type=mlp", "optimizer.lr=0.1", "compression.type=topk", "compression.ratio=0.05", "compression.error-feedback=on"] },
