@@ -1,6 +1,5 @@
 using Actors.Learning.Data;
 using Actors.Runtime.Engine;
-using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -33,9 +32,9 @@ public static class ErrorHandling
     public static (int Code, string Label) Classify(Exception e) => e switch
     {
         ExperimentConfigException => (BadInput, "bad experiment: "),
+        UserInputException => (BadInput, "bad input: "),
         DatasetFormatException => (BadInput, "bad dataset: "),
         CommandParseException or CommandRuntimeException => (BadInput, ""),
-        ArgumentException => (BadInput, "bad input: "),
         RunFailedException => (Failure, "run failed: "),
         OperationCanceledException => (Failure, "cancelled: "),
         _ => (Failure, $"error ({e.GetType().Name}, set ACTORS_DEBUG=1 for the stack trace): "),

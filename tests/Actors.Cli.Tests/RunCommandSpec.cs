@@ -80,6 +80,46 @@ public sealed class RunCommandSpec : IDisposable
         return r.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
+    private static readonly string[] Tiny = ["--set", "data.dataset=synthetic", "--set", "data.synthetic.train=400", "--set", "data.synthetic.test=100",
+        "--set", "model.type=logreg", "--set", "experiment.steps=4", "--set", "experiment.eval-every=2"];
+
+    [Fact]
+    public void A_run_directory_that_holds_a_run_is_refused_and_force_replaces_it()
+    {
+        Assert.Equal(0, CliApp.Run(["run", "--quiet", "--out", _dir, .. Tiny]));
+        var first = File.ReadAllText(Path.Combine(_dir, "summary.json"));
+        Assert.Equal(2, CliApp.Run(["run", "--quiet", "--out", _dir, .. Tiny, "--set", "experiment.seed=5"]));
+        Assert.Equal(first, File.ReadAllText(Path.Combine(_dir, "summary.json"))); // nothing of the earlier run was touched
+        Assert.Equal(0, CliApp.Run(["run", "--quiet", "--force", "--out", _dir, .. Tiny, "--set", "experiment.seed=5"]));
+        Assert.Contains("\"seed\": 5", File.ReadAllText(Path.Combine(_dir, "summary.json")), StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
+    }
+
+    [Fact]
+    public void An_out_directory_that_cannot_be_created_is_bad_input_named_before_anything_runs()
+    {
+        Assert.Equal(2, CliApp.Run(["run", "--quiet", "--out", "/proc/actors-cannot-be-here", .. Tiny]));
+        var e = Assert.Throws<Runtime.Experiments.ExperimentConfigException>(() => Runtime.Output.RunDirectory.Claim("/proc/actors-cannot-be-here/run", false));
+        Assert.Contains("/proc/actors-cannot-be-here/run", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_diverged_run_is_a_result_exit_0()
+    {
+        Assert.Equal(0, CliApp.Run(["run", "--quiet", "--out", _dir, .. Tiny, "--set", "optimizer.lr=1e38"]));
+        Assert.Contains("\"diverged\": true", File.ReadAllText(Path.Combine(_dir, "summary.json")), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("workers.honest=1000000", "1000000 workers but the training set (synthetic) has 400 examples")]
+    [InlineData("experiment.steps=99999999999999", "experiment.steps = 99999999999999 is too large (maximum 2147483647)")]
+    public void Impossible_sizes_say_what_is_wrong(string set, string message)
+    {
+        var e = Assert.Throws<Runtime.Experiments.ExperimentConfigException>(() =>
+            Runtime.Running.ExperimentKinds.Load(null, ["data.dataset=synthetic", "data.synthetic.train=400", set]));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Unknown_option_exits_2() => Assert.Equal(2, CliApp.Run(["run", "--bogus"]));
 

@@ -25,8 +25,8 @@ public static class ActorOverhead
         TorchSetup.Initialize();
         string[] sets = [$"experiment.steps={steps}", $"experiment.eval-every={steps}", $"workers.honest={workers}", $"model.type={model}",
             $"data.dataset={dataset}", "optimizer.momentum=0.9", "optimizer.lr=0.1"];
-        var simSpec = ExperimentSpec.Parse(ExperimentConfig.Load(null, sets));
-        var realSpec = ExperimentSpec.Parse(ExperimentConfig.Load(null, [.. sets, "experiment.mode=realtime"]));
+        var simSpec = ExperimentKinds.Load(null, sets);
+        var realSpec = ExperimentKinds.Load(null, [.. sets, "experiment.mode=realtime"]);
         using var parts = ParameterServerParts.Build(simSpec, Console.Error.WriteLine);
         Console.WriteLine($"actor overhead: {model} on {parts.Data.Source}, {workers} workers, {steps} sync rounds per measurement, best of {repeats}");
 

@@ -112,12 +112,21 @@ public sealed class ConformalCommand : Command<ConformalCommand.Settings>
         };
     }
 
-    /// <summary>Bad options throw <see cref="ArgumentException"/>; <see cref="ErrorHandling"/> turns that into exit code 2.</summary>
+    /// <summary>Bad options throw <see cref="Runtime.Experiments.UserInputException"/>; <see cref="ErrorHandling"/> turns that into exit code 2.</summary>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (settings.Problem() is { } problem) throw new ArgumentException(problem);
-        var report = ConformalExperiment.Run(settings.ToExperiment(), ErrorHandling.Warn);
+        if (settings.Problem() is { } problem) throw new Runtime.Experiments.UserInputException(problem);
+        ConformalReport report;
+        try
+        {
+            report = ConformalExperiment.Run(settings.ToExperiment(), ErrorHandling.Warn);
+        }
+        catch (ArgumentException e)
+        {
+            // The experiment checks what it is given against the data (features spec, enough examples for k): the options' fault.
+            throw new Runtime.Experiments.UserInputException(e.Message, e);
+        }
         foreach (var line in report.Lines()) AnsiConsole.WriteLine(line);
         return ErrorHandling.Ok;
     }

@@ -1,3 +1,4 @@
+using Actors.Runtime.Experiments;
 using System.ComponentModel;
 using Actors.Runtime.Cluster;
 using Akka.Actor;
@@ -40,9 +41,9 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         var roles = settings.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var r in roles)
             if (r is not ("worker" or "aggregator" or "coordinator" or "seed"))
-                throw new ArgumentException($"--roles '{r}' is not valid (valid: worker, aggregator, coordinator)");
+                throw new UserInputException($"--roles '{r}' is not valid (valid: worker, aggregator, coordinator)");
         if (settings.Seed.Length == 0 && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ACTORS_SEEDS")))
-            throw new ArgumentException("--seed is required (host:port of the seed node, or set ACTORS_SEEDS)");
+            throw new UserInputException("--seed is required (host:port of the seed node, or set ACTORS_SEEDS)");
         return Serve(new ClusterConfigOptions { Roles = roles, Host = settings.Host, Port = settings.Port, Seeds = settings.Seed, Overrides = settings.Set }, "node", cancellation);
     }
 

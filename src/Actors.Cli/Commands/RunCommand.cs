@@ -30,6 +30,10 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Run on a cluster: host:port or akka.tcp://actors@host:port of a node (e.g. the seed). Implies experiment.mode = realtime.")]
         public string? Cluster { get; init; }
 
+        [CommandOption("-f|--force")]
+        [Description("Replace an earlier run in the --out directory (without it, a non-empty run directory is refused).")]
+        public bool Force { get; init; }
+
         [CommandOption("-q|--quiet")]
         [Description("No live progress; print only the final line.")]
         public bool Quiet { get; init; }
@@ -46,12 +50,13 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             ClusterMode.CheckNotSimulation(file, settings.Set);
             overrides = [.. settings.Set, "experiment.mode=realtime"];
         }
-        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(file, overrides));
+        var spec = ExperimentKinds.Load(file, overrides);
+        var kind = ExperimentKinds.Of(spec);
         var outDir = settings.Out ?? RunDirectory.DefaultPath(spec.Name, DateTime.Now);
+        RunDirectory.Claim(outDir, settings.Force); // before any data is loaded: a directory that cannot be written, or holds an earlier run
         var progress = new RunProgress(spec.Steps);
-        AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Type} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {ConfigEnum.Name(spec.Timing.Mode)} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir}");
-
-        if (spec.IsGossip) AnsiConsole.WriteLine(Runtime.Gossip.GossipRunner.Describe(spec));
+        AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Type} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {ConfigEnum.Name(spec.Timing.Mode)} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir} (data: {Learning.Data.DatasetLocator.Describe(spec.Data.Dataset, spec.Data.Path)})");
+        if (kind.Banner(spec) is { } banner) AnsiConsole.WriteLine(banner);
 
         using var stop = new StopSignal(cancellation); // Ctrl-C or SIGTERM: cancel the run; rows written so far stay
         var run = settings.Cluster is { } address
@@ -68,8 +73,11 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         return 0;
     }
 
+    /// <summary>A summary.json number for the terminal; a non-finite figure (null in summary.json) reads "n/a".</summary>
     private static string Fmt(System.Text.Json.Nodes.JsonNode? n, string format) =>
-        n is null ? "?" : double.Parse(n.ToJsonString(), CultureInfo.InvariantCulture).ToString(format, CultureInfo.InvariantCulture);
+        n is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<double>(out var d) ? d.ToString(format, CultureInfo.InvariantCulture)
+        : n is System.Text.Json.Nodes.JsonValue l && l.TryGetValue<long>(out var i) ? i.ToString(format, CultureInfo.InvariantCulture)
+        : "n/a";
 
     /// <summary>A live bar with step, loss, accuracy and ETA; plain lines when the output is not a terminal.</summary>
     private static async Task ShowProgress(Task run, RunProgress progress)

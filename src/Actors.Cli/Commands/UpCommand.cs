@@ -1,3 +1,4 @@
+using Actors.Runtime.Experiments;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
@@ -28,7 +29,7 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellation)
     {
-        if (settings.Nodes < 2) throw new ArgumentException($"--nodes {settings.Nodes} is not valid (at least 2: a seed and one worker node)");
+        if (settings.Nodes < 2) throw new UserInputException($"--nodes {settings.Nodes} is not valid (at least 2: a seed and one worker node)");
         var seed = $"127.0.0.1:{settings.Port.ToString(CultureInfo.InvariantCulture)}";
         var sets = settings.Set.SelectMany(s => new[] { "--set", s }).ToArray();
         var children = new List<Process>();

@@ -24,6 +24,14 @@ public static class DatasetLocator
         ["mnist"] = (0.1307f, 0.3081f),
     };
 
+    /// <summary>Training examples of a dataset, known before it is loaded (null when unknown).</summary>
+    public static int? TrainSize(string dataset, int syntheticTrain) => dataset switch
+    {
+        "fashion-mnist" or "mnist" => 60_000,
+        "synthetic" => syntheticTrain,
+        _ => null,
+    };
+
     public static IEnumerable<string> CandidateFolders(string dataset, string? configuredPath)
     {
         if (!string.IsNullOrWhiteSpace(configuredPath)) yield return configuredPath;
@@ -40,9 +48,27 @@ public static class DatasetLocator
     public static string CacheFolder(string dataset) =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "actors", dataset);
 
-    /// <summary>The folder that holds all four IDX files (plain or .gz), or null.</summary>
-    public static string? FindFolder(string dataset, string? configuredPath) =>
-        CandidateFolders(dataset, configuredPath).FirstOrDefault(f => FileStems.All(s => ResolveFile(f, s) is not null));
+    /// <summary>
+    /// The folder that holds all four IDX files (plain or .gz), or null. A configured path is the only candidate: it is
+    /// used or it is an error (<see cref="DatasetFormatException"/> listing the missing files), never silently swapped.
+    /// </summary>
+    public static string? FindFolder(string dataset, string? configuredPath)
+    {
+        if (!string.IsNullOrWhiteSpace(configuredPath))
+        {
+            if (!Directory.Exists(configuredPath)) throw new DatasetFormatException($"data.path '{configuredPath}' does not exist");
+            var missing = FileStems.Where(s => ResolveFile(configuredPath, s) is null).ToList();
+            if (missing.Count > 0)
+                throw new DatasetFormatException($"data.path '{configuredPath}' lacks {string.Join(", ", missing.Select(m => m + "(.gz)"))}: " +
+                                                 $"put the {dataset} IDX files there, or leave data.path empty to search $ACTORS_DATA, {CacheFolder(dataset)} and /usr/share/datasets/{dataset}");
+            return Path.GetFullPath(configuredPath);
+        }
+        return CandidateFolders(dataset, null).FirstOrDefault(f => FileStems.All(s => ResolveFile(f, s) is not null));
+    }
+
+    /// <summary>Where <see cref="Load"/> will read from: a folder, "synthetic" (data.dataset = synthetic), or "synthetic fallback" (not found).</summary>
+    public static string Describe(string dataset, string? configuredPath) =>
+        dataset == "synthetic" ? "synthetic" : FindFolder(dataset, configuredPath) is { } folder ? Path.GetFullPath(folder) : $"{dataset} not found: synthetic fallback";
 
     private static string? ResolveFile(string folder, string stem)
     {
@@ -63,9 +89,6 @@ public static class DatasetLocator
         if (dataset == "synthetic") return SyntheticData.Generate(new SyntheticSpec(), seed);
         if (!Normalization.ContainsKey(dataset))
             throw new ArgumentException($"unknown dataset '{dataset}' (valid: fashion-mnist, mnist, synthetic)");
-        if (!string.IsNullOrWhiteSpace(configuredPath) && !Directory.Exists(configuredPath))
-            throw new DatasetFormatException($"data.path '{configuredPath}' does not exist");
-
         var folder = FindFolder(dataset, configuredPath) ?? TryDownload(dataset, downloadTimeout ?? TimeSpan.FromSeconds(3));
         if (folder is null)
         {

@@ -1,3 +1,4 @@
+using Actors.Runtime.Experiments;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -144,7 +145,7 @@ public static partial class ClusterConfig
         {
             return Akka.Actor.Address.TryParse(address, out var parsed) && parsed.Host is not null && parsed.Port is > 0
                 ? address.TrimEnd('/')
-                : throw new ArgumentException($"seed '{address}': expected akka.tcp://{SystemName}@host:port or host:port");
+                : throw new UserInputException($"seed '{address}': expected akka.tcp://{SystemName}@host:port or host:port");
         }
 
         var colon = address.LastIndexOf(':');
@@ -152,7 +153,7 @@ public static partial class ClusterConfig
             || !int.TryParse(address[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port)
             || port is < 1 or > 65535)
         {
-            throw new ArgumentException($"seed '{address}': expected host:port (port 1..65535) or akka.tcp://{SystemName}@host:port");
+            throw new UserInputException($"seed '{address}': expected host:port (port 1..65535) or akka.tcp://{SystemName}@host:port");
         }
 
         return $"akka.tcp://{SystemName}@{address[..colon]}:{port}";
@@ -169,7 +170,7 @@ public static partial class ClusterConfig
         var key = equals > 0 ? assignment[..equals].Trim() : "";
         if (!KeyPattern().IsMatch(key))
         {
-            throw new ArgumentException($"--set '{assignment}': expected key=value with a dotted key, e.g. akka.loglevel=DEBUG");
+            throw new UserInputException($"--set '{assignment}': expected key=value with a dotted key, e.g. akka.loglevel=DEBUG");
         }
 
         var value = assignment[(equals + 1)..].Trim();
@@ -182,7 +183,7 @@ public static partial class ClusterConfig
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new ArgumentException($"--set '{assignment}': {e.Message}", e);
+            throw new UserInputException($"--set '{assignment}': {e.Message}", e);
         }
     }
 
@@ -253,7 +254,7 @@ public static partial class ClusterConfig
 
         return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535
             ? port
-            : throw new ArgumentException($"{name}={value}: expected a port 0..65535");
+            : throw new UserInputException($"{name}={value}: expected a port 0..65535");
     }
 
     private static Config ParseFile(string path)

@@ -48,10 +48,10 @@ public static class ClusterRunClient
 
         var final = dir.Rows.LastOrDefault(r => r.Final) ?? dir.Rows.LastOrDefault()
                     ?? throw new RunFailedException("the run completed without any evaluation");
-        var outcome = new RunOutcome(completed.Stats.ToStats(), final, 0);
-        var summary = ExperimentRunner.Summary(spec, outcome, wall.Elapsed.TotalSeconds, completed.DataSource, completed.Parameters);
-        summary["cluster"] = seed.ToString();
-        summary["workers_crashed"] = completed.Crashes.Sum(c => c.Workers.Length);
+        var stats = completed.Stats.ToStats();
+        var figures = ParameterServerKind.Figures(stats);
+        figures["cluster"] = seed.ToString();
+        figures["workers_crashed"] = completed.Crashes.Sum(c => c.Workers.Length);
         var events = new JsonArray();
         foreach (var c in completed.Crashes.OrderBy(c => c.Step))
         {
@@ -59,15 +59,12 @@ public static class ClusterRunClient
             foreach (var w in c.Workers) workers.Add(w);
             events.Add(new JsonObject { ["step"] = c.Step, ["workers"] = workers, ["node"] = c.Node });
         }
-        summary["workers_crashed_events"] = events;
+        figures["workers_crashed_events"] = events;
         var restarts = new JsonArray();
         foreach (var v in completed.AggregatorRestarts) restarts.Add(new JsonObject { ["resumed_from_step"] = v });
-        summary["aggregator_restarts"] = restarts;
-        dir.WriteSummary(summary);
-        var points = dir.Rows.Select(r => ((double)r.Counters.Step, r.TestAccuracy, r.TestLoss)).ToList();
-        Plots.Accuracy(Path.Combine(dir.Path, "accuracy.png"), $"{spec.Name}: {spec.Model.Type}, {spec.Workers.Honest} workers on a cluster, {spec.Aggregator.Type}", points);
-        var warning = ExperimentRunner.DivergenceOf(spec, dir);
-        dir.WriteMarkdown(ExperimentRunner.Markdown(spec, summary, warning));
+        figures["aggregator_restarts"] = restarts;
+        var outcome = new RunOutcome(stats, final, 0, figures);
+        var (summary, warning) = RunReport.Write(dir, ExperimentKinds.Get(spec.Kind), spec, outcome, wall.Elapsed.TotalSeconds, completed.DataSource, completed.Parameters);
         return new RunResult(dir.Path, summary, outcome, warning);
     }
 
@@ -93,7 +90,7 @@ public static class ClusterRunClient
             Receive<ClusterEvaluation>(e =>
             {
                 var r = e.ToResult();
-                dir.AppendMetrics(r);
+                dir.Append(new MetricsRow(r));
                 progress.ReportStep(r.Counters.Step);
                 progress.ReportEvaluation(r.TestLoss, r.TestAccuracy);
                 final |= r.Final;

@@ -59,7 +59,7 @@ public sealed class NodeAgent : ReceiveActor
     // A host that fails reports it itself; never restart one (it would rebuild a run nobody waits for).
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
-    internal static ExperimentSpec ParseSpec(string hocon) => ExperimentSpec.Parse(ConfigurationFactory.ParseString(hocon).WithFallback(ExperimentConfig.Reference));
+    internal static ExperimentSpec ParseSpec(string hocon) => ExperimentKinds.Parse(ConfigurationFactory.ParseString(hocon).WithFallback(ExperimentConfig.Reference));
 }
 
 /// <summary>The aggregator and evaluator of one run on this node; relays their results to the coordinator and the client.</summary>

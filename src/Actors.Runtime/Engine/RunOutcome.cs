@@ -1,11 +1,13 @@
+using System.Text.Json.Nodes;
 using Actors.Runtime.Protocol;
-using static Actors.Runtime.Protocol.ExperimentProtocol;
 
 namespace Actors.Runtime.Engine;
 
-/// <summary>What a finished run hands back to its caller.</summary>
-public sealed record RunOutcome(TrainingStats Stats, EvaluationResult Final, long EventsReleased);
-
+/// <summary>
+/// What a finished run hands back to its caller: the totals, the final metrics row, the simulation's event count, and
+/// the figures only this experiment kind reports (merged into summary.json after the common ones).
+/// </summary>
+public sealed record RunOutcome(TrainingStats Stats, MetricsRow Final, long EventsReleased, JsonObject Figures);
 
 /// <summary>The run could not finish (a child failed, the simulation stalled, a node was lost): exit code 1 with the reason.</summary>
 public sealed class RunFailedException(string message) : Exception(message);

@@ -4,8 +4,14 @@ using Akka.Configuration.Hocon;
 
 namespace Actors.Runtime.Experiments;
 
+/// <summary>
+/// Input the user can fix (a command-line argument, a file, an address, a port): the message says what is wrong and what
+/// to do. Exit code 2. Anything else that goes wrong is a failure of the program (exit code 1).
+/// </summary>
+public class UserInputException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>Bad experiment input: the message names the key, the bad value and what is valid. Exit code 2.</summary>
-public sealed class ExperimentConfigException(string message) : Exception(message);
+public sealed class ExperimentConfigException(string message) : UserInputException(message);
 
 /// <summary>
 /// Loads an experiment: the file (HOCON), then <c>--set key=value</c> overrides, over the reference defaults.

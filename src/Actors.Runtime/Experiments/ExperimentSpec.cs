@@ -37,7 +37,11 @@ public sealed record AttackSpec(string Type, bool Omniscient, double Eps, double
 }
 
 public sealed record CompressionSpec(string Type, double Ratio, int Rank, int Levels, string Scaling, bool ErrorFeedback, bool CompressBroadcast, Config Raw,
-    string Block = "ratio");
+    string Block = "ratio")
+{
+    public Learning.Compression.CompressionSettings Settings => new(Type, Ratio, Rank, Levels,
+        Learning.Compression.CompressionSettings.ParseScaling(Scaling), ErrorFeedback, CompressBroadcast, Learning.Compression.CompressionSettings.ParseBlock(Block));
+}
 
 public sealed record StragglerSpec(double Fraction, double Slowdown, bool Redraw);
 
@@ -177,7 +181,9 @@ public sealed partial record ExperimentSpec(
         {
             var v = Raw(key);
             if (!long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x))
-                throw new ExperimentConfigException($"{key} = '{v}' is not an integer");
+                throw new ExperimentConfigException(System.Numerics.BigInteger.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
+                    ? $"{key} = {v} is out of range (a 64-bit integer: {long.MinValue} to {long.MaxValue})"
+                    : $"{key} = '{v}' is not an integer");
             return x;
         }
 
@@ -185,7 +191,13 @@ public sealed partial record ExperimentSpec(
         {
             var v = Raw(key);
             if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x))
+            {
+                if (long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var big) || System.Numerics.BigInteger.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+                    throw new ExperimentConfigException(big < 0 || v.TrimStart().StartsWith('-')
+                        ? $"{key} = {v} is too small (minimum {Math.Max(min, int.MinValue).ToString(CultureInfo.InvariantCulture)})"
+                        : $"{key} = {v} is too large (maximum {max.ToString(CultureInfo.InvariantCulture)})");
                 throw new ExperimentConfigException($"{key} = '{v}' is not an integer");
+            }
             if (x < min || x > max) throw new ExperimentConfigException($"{key} = {x} is out of range ({Range(min, max)})");
             return x;
         }

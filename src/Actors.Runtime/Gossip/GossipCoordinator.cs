@@ -1,63 +1,64 @@
 using Actors.Runtime.Engine;
-using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
-using Actors.Runtime.Running;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
 using static Actors.Runtime.Gossip.GossipProtocol;
-using static Actors.Runtime.Protocol.ExperimentProtocol;
+using Actors.Runtime.Protocol;
 
 namespace Actors.Runtime.Gossip;
 
-/// <summary>What a finished gossip run hands back: every metrics row (the last is final) and the totals.</summary>
-public sealed record GossipOutcome(IReadOnlyList<GossipEvaluation> Rows, GossipFinished Totals, long EventsReleased);
-
 /// <summary>
 /// Spawns a gossip run's actors (clock, evaluator, one PeerActor per node, the TopologyActor), writes metrics rows as
-/// they come and ends the run. A child that throws ends the run with its error.
+/// they come and ends the run. A child that throws ends the run with its error. A row whose average model has a
+/// non-finite loss ends the run there as diverged (nothing after it can be better).
 /// </summary>
 public sealed class GossipCoordinator : RunCoordinator
 {
     private readonly ExperimentSpec _spec;
     private readonly GossipParts _parts;
-    private readonly GossipMetrics _metrics;
+    private readonly RunContext _run;
     private readonly RunProgress _progress;
-    private readonly TaskCompletionSource<GossipOutcome> _done;
-    private readonly List<GossipEvaluation> _rows = [];
+    private GossipEvaluation? _last;
     private GossipFinished? _totals;
-    private bool _final;
+    private bool _final, _done;
 
-    public GossipCoordinator(ExperimentSpec spec, GossipParts parts, GossipMetrics metrics, RunProgress progress, TaskCompletionSource<GossipOutcome> done)
-        : base(spec.IsSimulation, "no peer can make progress")
+    public GossipCoordinator(GossipParts parts, RunContext run)
+        : base(run.Spec.IsSimulation, "no peer can make progress")
     {
-        _spec = spec;
+        _spec = run.Spec;
         _parts = parts;
-        _metrics = metrics;
-        _progress = progress;
-        _done = done;
+        _run = run;
+        _progress = run.Progress;
         Receive<GossipEvaluation>(r =>
         {
-            _rows.Add(r);
-            _metrics.Append(r);
+            if (_done) return;
+            _last = r;
+            _run.Sink.Append(GossipKind.Row(r));
             _progress.ReportEvaluation(r.TestLoss, r.TestAccuracy);
             if (r.Final) _final = true;
+            if (!double.IsFinite(r.TestLoss) && !r.Final)
+            {
+                // Diverged: stop the clock and report the run as it is at this step.
+                HaltClock();
+                _totals = new GossipFinished(r.Counters.Step, r.Counters.UpdatesApplied, r.Counters.VirtualTimeS, 0, 0);
+                _final = true;
+            }
             TryComplete();
         });
         Receive<GossipFinished>(f =>
         {
-            _totals = f;
+            _totals ??= f;
             TryComplete();
         });
     }
 
-    public static Props Props(ExperimentSpec spec, GossipParts parts, GossipMetrics metrics, RunProgress progress, TaskCompletionSource<GossipOutcome> done) =>
-        Akka.Actor.Props.Create(() => new GossipCoordinator(spec, parts, metrics, progress, done));
+    public static Props Props(GossipParts parts, RunContext run) => Akka.Actor.Props.Create(() => new GossipCoordinator(parts, run));
 
     protected override bool Finished => _totals is not null;
 
     protected override string StepForErrors => $"{_progress.Step} of {_spec.Steps}";
 
-    protected override void OnFailed(RunFailedException error) => _done.TrySetException(error);
+    protected override void OnFailed(RunFailedException error) => _run.Done.TrySetException(error);
 
     protected override void PreStart()
     {
@@ -79,7 +80,10 @@ public sealed class GossipCoordinator : RunCoordinator
 
     private void TryComplete()
     {
-        if (_totals is null || !_final) return;
-        _done.TrySetResult(new GossipOutcome(_rows, _totals, EventsReleased));
+        if (_totals is not { } t || !_final || _last is not { } last || _done) return;
+        _done = true;
+        var stats = new TrainingStats(t.Steps, t.UpdatesApplied, t.VirtualTimeS, GossipKind.Drops(last), 0, 0, new Dictionary<long, long>(),
+            last.PerNode.Select((c, i) => new WorkerCounts(i, c.LocalSteps, c.Dropped)).ToList());
+        _run.Done.TrySetResult(new RunOutcome(stats, GossipKind.Row(last), EventsReleased, GossipKind.Figures(_parts, last, t.Leaves, t.Rejoins)));
     }
 }

@@ -7,7 +7,6 @@ using Actors.Learning.Training;
 using Actors.Learning.Util;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Engine;
-using Actors.Runtime.Running;
 using TorchSharp;
 
 namespace Actors.Runtime.Gossip;
@@ -17,7 +16,7 @@ namespace Actors.Runtime.Gossip;
 /// (logreg with a known optimum, or a neural network), the test evaluation of the average model, the topology and one
 /// gossip node per peer.
 /// </summary>
-public sealed class GossipParts : IDisposable
+public sealed class GossipParts : IKindRun
 {
     private readonly Func<torch.Tensor, (double Loss, double Accuracy)> _evaluate;
     private readonly IDisposable[] _owned;
@@ -37,6 +36,13 @@ public sealed class GossipParts : IDisposable
     }
 
     public IDecentralizedProblem Problem { get; }
+
+    /// <summary>`topology.type`.</summary>
+    public string TopologyType { get; private init; } = "";
+
+    long IKindRun.Parameters => Problem.Dimension;
+
+    public Akka.Actor.Props Coordinator(RunContext context) => GossipCoordinator.Props(this, context);
 
     /// <summary>True when f* is known (logreg), so suboptimality is reported.</summary>
     public bool HasOptimum { get; }
@@ -59,9 +65,10 @@ public sealed class GossipParts : IDisposable
     public static GossipParts Build(ExperimentSpec spec, Action<string> warn)
     {
         if (!spec.IsGossip) throw new ArgumentException("not a gossip experiment");
+        spec.ValidateGossip();
         var topology = CreateTopology(spec); // bad topology input fails before any data is loaded
         var settings = SettingsOf(spec);
-        var compression = ParameterServerParts.Compression(spec);
+        var compression = spec.Compression.Settings;
         Compressors.Create(compression, 0);
         int n = spec.Topology.Nodes;
         var dtype = spec.Model.DType == "float64" ? torch.ScalarType.Float64 : torch.ScalarType.Float32;
@@ -121,7 +128,7 @@ public sealed class GossipParts : IDisposable
                 nodes[i] = GossipAlgorithms.Create(settings, i, x0, compressor, problem.Layout);
             }
             if (!owned.Contains(problem)) owned.Insert(0, problem);
-            return new GossipParts(problem, hasOptimum, evaluate, source, topology, settings, nodes, [.. owned]);
+            return new GossipParts(problem, hasOptimum, evaluate, source, topology, settings, nodes, [.. owned]) { TopologyType = spec.Topology.Type };
         }
         catch
         {

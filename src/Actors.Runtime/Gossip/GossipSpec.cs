@@ -36,11 +36,11 @@ public sealed partial record ExperimentSpec
                 p.Double("gossip.alpha", min: 1e-12, max: 1), p.Int("gossip.resync-every", min: 0)),
             SyntheticHeterogeneity = p.Double("data.synthetic.heterogeneity", min: 0),
         };
-        if (spec.IsGossip) spec.ValidateGossip();
         return spec;
     }
 
-    private void ValidateGossip()
+    /// <summary>The checks of a gossip run (GossipKind.Validate).</summary>
+    public void ValidateGossip()
     {
         var alg = Gossip.Algorithm;
         if (Timing.Mode is not (TimingMode.Sync or TimingMode.Async))

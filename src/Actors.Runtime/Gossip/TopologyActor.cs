@@ -1,6 +1,5 @@
 using Actors.Learning.Gossip;
 using Actors.Runtime.Engine;
-using Actors.Runtime.Running;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
 using static Actors.Runtime.Gossip.GossipProtocol;

@@ -1,9 +1,7 @@
 using Actors.Learning.Training;
 using Actors.Runtime.Experiments;
-using Actors.Runtime.Output;
 using Actors.Runtime.Protocol;
 using Actors.Runtime.Engine;
-using Actors.Runtime.Running;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
 using static Actors.Runtime.Protocol.ExperimentProtocol;
@@ -19,27 +17,26 @@ public sealed class ParameterServerCoordinator : RunCoordinator
 {
     private readonly ExperimentSpec _spec;
     private readonly ParameterServerParts _parts;
-    private readonly RunDirectory _dir;
+    private readonly RunContext _run;
     private readonly RunProgress _progress;
-    private readonly TaskCompletionSource<RunOutcome> _done;
     private readonly CollusionBoard _collusion = new();
     private TrainingStats? _stats;
-    private EvaluationResult? _final;
+    private MetricsRow? _final;
 
-    public ParameterServerCoordinator(ExperimentSpec spec, ParameterServerParts parts, RunDirectory dir, RunProgress progress, TaskCompletionSource<RunOutcome> done)
-        : base(spec.IsSimulation, "no worker update can arrive any more")
+    public ParameterServerCoordinator(ParameterServerParts parts, RunContext run)
+        : base(run.Spec.IsSimulation, "no worker update can arrive any more")
     {
-        _spec = spec;
+        _spec = run.Spec;
         _parts = parts;
-        _dir = dir;
-        _progress = progress;
-        _done = done;
+        _run = run;
+        _progress = run.Progress;
 
         Receive<EvaluationResult>(r =>
         {
-            _dir.AppendMetrics(r);
+            var row = new MetricsRow(r);
+            _run.Sink.Append(row);
             _progress.ReportEvaluation(r.TestLoss, r.TestAccuracy);
-            if (r.Final) _final = r;
+            if (r.Final) _final = row;
             TryComplete();
         });
         Receive<TrainingFinished>(f =>
@@ -50,14 +47,13 @@ public sealed class ParameterServerCoordinator : RunCoordinator
         });
     }
 
-    public static Props Props(ExperimentSpec spec, ParameterServerParts parts, RunDirectory dir, RunProgress progress, TaskCompletionSource<RunOutcome> done) =>
-        Akka.Actor.Props.Create(() => new ParameterServerCoordinator(spec, parts, dir, progress, done));
+    public static Props Props(ParameterServerParts parts, RunContext run) => Akka.Actor.Props.Create(() => new ParameterServerCoordinator(parts, run));
 
     protected override bool Finished => _stats is not null;
 
     protected override string StepForErrors => $"{_progress.Step} of {_spec.Steps}";
 
-    protected override void OnFailed(RunFailedException error) => _done.TrySetException(error);
+    protected override void OnFailed(RunFailedException error) => _run.Done.TrySetException(error);
 
     protected override void PreStart()
     {
@@ -92,7 +88,7 @@ public sealed class ParameterServerCoordinator : RunCoordinator
     private void TryComplete()
     {
         if (_stats is null || _final is null) return;
-        _done.TrySetResult(new RunOutcome(_stats, _final, EventsReleased));
+        _run.Done.TrySetResult(new RunOutcome(_stats, _final, EventsReleased, ParameterServerKind.Figures(_stats)));
     }
 }
 

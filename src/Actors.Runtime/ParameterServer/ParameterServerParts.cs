@@ -16,7 +16,7 @@ namespace Actors.Runtime.ParameterServer;
 /// The learning objects of one parameter-server run, built from the spec before any actor exists:
 /// data shards, one trainer per worker, the initial model, the aggregator, the evaluator.
 /// </summary>
-public sealed class ParameterServerParts : IDisposable
+public sealed class ParameterServerParts : IKindRun
 {
     public required DataBundle Data { get; init; }
     public required IReadOnlyList<LocalTrainer> Honest { get; init; }
@@ -41,28 +41,18 @@ public sealed class ParameterServerParts : IDisposable
     /// <summary>The aggregator's codec for compressed model broadcasts, or null when broadcasts go uncompressed.</summary>
     public UpdateCodec? BroadcastCodec { get; init; }
 
-    public static CompressionSettings Compression(ExperimentSpec spec) => new(
-        spec.Compression.Type, spec.Compression.Ratio, spec.Compression.Rank, spec.Compression.Levels,
-        CompressionSettings.ParseScaling(spec.Compression.Scaling), spec.Compression.ErrorFeedback, spec.Compression.CompressBroadcast,
-        CompressionSettings.ParseBlock(spec.Compression.Block));
-
     public static ParameterServerParts Build(ExperimentSpec spec, Action<string> warn)
     {
-        var aggregator = CreateAggregator(spec); // fails fast on a bad name, before loading any data
-        var compression = Compression(spec);
+        new ParameterServerKind().Validate(spec); // fails fast on bad input, before loading any data
+        var aggregator = CreateAggregator(spec);
+        var compression = spec.Compression.Settings;
         Compressors.Create(compression, 0); // validates the compression block before loading any data
-        if (compression.CompressBroadcast && spec.Workers.Byzantine > 0)
-            throw new ExperimentConfigException("compression.compress-broadcast = on is not supported with Byzantine workers yet (set it off)");
-        if (compression.CompressBroadcast && !spec.Timing.VersionedRounds)
-            throw new ExperimentConfigException($"compression.compress-broadcast = on needs timing.mode = sync or deadline (every worker must see every broadcast), not '{ConfigEnum.Name(spec.Timing.Mode)}'");
-        // Broadcast deltas are tracked like error feedback, which only converges for contractive compressors (omega < 1).
-        if (compression.CompressBroadcast && (compression.Type == "qsgd" || (compression.Type == "randk" && compression.Scaling == RandKScaling.Unbiased)))
-            throw new ExperimentConfigException($"compression.compress-broadcast = on needs a contractive compressor (topk, random-block, sign, powersgd, or randk with compression.scaling = contractive), not '{compression.Type}'{(compression.Type == "randk" ? " with unbiased scaling" : "")}");
         var data = spec.Data.Dataset == "synthetic"
             ? SyntheticData.Generate(spec.Data.Synthetic, spec.Seed)
             : DatasetLocator.Load(spec.Data.Dataset, spec.Data.Path, spec.Seed, warn);
         var labels = data.Train.Labels.data<long>().Select(l => (int)l).ToArray();
         var shards = Partitioner.Split(labels, spec.Data.Partition, spec.Workers.Honest, spec.Workers.Byzantine, Seeds.Random(spec.Seed, "partition"), spec.Data.DirichletAlpha);
+        CheckShards(spec, shards, labels.Length, "worker");
         var honest = new List<LocalTrainer>();
         for (int i = 0; i < spec.Workers.Honest; i++)
         {
@@ -108,6 +98,24 @@ public sealed class ParameterServerParts : IDisposable
         };
     }
 
+    /// <summary>
+    /// Every worker needs at least one training example: says how many examples there are for how many workers, and
+    /// which key to change, instead of failing deep inside a trainer.
+    /// </summary>
+    public static void CheckShards(ExperimentSpec spec, IReadOnlyList<long[]> shards, int examples, string what)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(shards);
+        if (examples < shards.Count)
+            throw new ExperimentConfigException($"{shards.Count} {what}s but the training set ({spec.Data.Dataset}) has {examples} examples: every {what} needs at least one " +
+                                                $"(lower workers.honest / workers.byzantine{(spec.Data.Dataset == "synthetic" ? ", or raise data.synthetic.train" : "")})");
+        for (int i = 0; i < shards.Count; i++)
+            if (shards[i].Length == 0)
+                throw new ExperimentConfigException($"{what} {i} gets no training example from data.partition = {spec.Data.Partition} ({examples} examples for {shards.Count} {what}s" +
+                                                    $"{(spec.Data.Partition == "dirichlet" ? $", dirichlet-alpha {spec.Data.DirichletAlpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "")}): " +
+                                                    "use fewer workers or another partition");
+    }
+
     /// <summary>The configured rule (with bucketing), wrapped in the conformal filter when aggregator.conformal-filter.eps > 0.</summary>
     public static IAggregator CreateAggregator(ExperimentSpec spec)
     {
@@ -122,6 +130,12 @@ public sealed class ParameterServerParts : IDisposable
         }
         return spec.Aggregator.FilterEps > 0 ? new Learning.Conformal.ConformalFilter(aggregator, spec.Aggregator.FilterEps, spec.Aggregator.FilterK) : aggregator;
     }
+
+    string IKindRun.DataSource => Data.Source;
+
+    long IKindRun.Parameters => ParameterCount;
+
+    public Akka.Actor.Props Coordinator(RunContext context) => ParameterServerCoordinator.Props(this, context);
 
     public void Dispose()
     {

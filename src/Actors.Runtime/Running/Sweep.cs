@@ -59,7 +59,7 @@ public static class Sweep
             }
         }
         // Validate every cell before running any: a typo fails now, not after an hour.
-        foreach (var cell in cells) ExperimentSpec.Parse(ExperimentConfig.Load(file, [.. overrides, .. cell.Overrides]));
+        foreach (var cell in cells) ExperimentKinds.Load(file, [.. overrides, .. cell.Overrides]);
         return (merged, cells);
     }
 
@@ -72,8 +72,15 @@ public static class Sweep
         // Seed-major order: every cell gets its first seed before any gets its second, so a sweep stopped part-way
         // still covers the whole grid.
         var seedOrder = cells.Select(c => c.Seed).Distinct().ToList();
-        var todo = cells.Where(c => !File.Exists(Path.Combine(outDir, "cells", c.Id, "summary.json")))
-            .OrderBy(c => seedOrder.IndexOf(c.Seed)).ToList();
+        var todo = new List<SweepCell>();
+        foreach (var c in cells)
+        {
+            var summary = Path.Combine(outDir, "cells", c.Id, "summary.json");
+            if (ReadSummary(summary) is not null) continue;
+            if (File.Exists(summary)) report($"{summary} does not parse (a run cut off while writing it?): running {c.Group} seed {c.Seed} again");
+            todo.Add(c);
+        }
+        todo = [.. todo.OrderBy(c => seedOrder.IndexOf(c.Seed))];
         skipped = cells.Count - todo.Count;
         report($"{cells.Count} runs ({skipped} already finished), {Math.Max(1, parallel)} at a time -> {Path.GetFullPath(outDir)}");
         try
@@ -84,10 +91,12 @@ public static class Sweep
                 try
                 {
                     if (Directory.Exists(dir)) Directory.Delete(dir, true); // an unfinished earlier attempt
-                    var spec = ExperimentSpec.Parse(ExperimentConfig.Load(file, [.. overrideList, .. cell.Overrides, $"experiment.name={cell.Id}"]));
+                    var spec = ExperimentKinds.Load(file, [.. overrideList, .. cell.Overrides, $"experiment.name={cell.Id}"]);
                     var result = await ExperimentRunner.Run(spec, dir, new RunProgress(spec.Steps), warn, ct).ConfigureAwait(false);
                     int n = Interlocked.Increment(ref done);
-                    report(string.Create(CultureInfo.InvariantCulture, $"[{n + skipped}/{cells.Count}] {cell.Group} seed {cell.Seed}: accuracy {result.Summary["final_test_accuracy"]}{(result.Warning is null ? "" : " (diverged)")}"));
+                    bool diverged = result.Summary["diverged"]?.GetValue<bool>() ?? false;
+                    report(string.Create(CultureInfo.InvariantCulture,
+                        $"[{n + skipped}/{cells.Count}] {cell.Group} seed {cell.Seed}: accuracy {Num(result.Summary["final_test_accuracy"]):0.####}{(diverged ? " (diverged)" : result.Warning is null ? "" : " (loss grew tenfold)")}"));
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -105,42 +114,43 @@ public static class Sweep
 
     public static void WriteResults(IReadOnlyList<SweepCell> cells, string outDir)
     {
-        var rows = new List<(SweepCell Cell, double Accuracy, double Loss)>();
+        var rows = new List<(SweepCell Cell, double Accuracy, double Loss, bool Diverged)>();
         foreach (var cell in cells)
         {
-            var path = Path.Combine(outDir, "cells", cell.Id, "summary.json");
-            if (!File.Exists(path)) continue;
-            var s = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-            rows.Add((cell, Num(s["final_test_accuracy"]), Num(s["final_test_loss"])));
+            var s = ReadSummary(Path.Combine(outDir, "cells", cell.Id, "summary.json"));
+            if (s is null) continue; // not run yet (or cut off): the next sweep runs it
+            rows.Add((cell, Num(s["final_test_accuracy"]), Num(s["final_test_loss"]), s["diverged"]?.GetValue<bool>() ?? false));
         }
         var keys = cells.SelectMany(c => c.Settings.Select(s => s.Key)).Distinct().ToList();
         var csv = new StringBuilder();
-        csv.AppendLine(string.Join(',', keys.Append("seed").Append("final_test_accuracy").Append("final_test_loss")));
-        foreach (var (cell, acc, loss) in rows)
+        csv.AppendLine(string.Join(',', keys.Append("seed").Append("final_test_accuracy").Append("final_test_loss").Append("diverged")));
+        foreach (var (cell, acc, loss, diverged) in rows)
         {
             var values = keys.Select(k => cell.Settings.FirstOrDefault(s => s.Key == k).Value ?? "");
             csv.AppendLine(string.Join(',', values.Append(cell.Seed.ToString(CultureInfo.InvariantCulture))
-                .Append(acc.ToString("0.####", CultureInfo.InvariantCulture)).Append(loss.ToString("0.####", CultureInfo.InvariantCulture))));
+                .Append(Output.RunDirectory.Csv(acc, "0.####")).Append(Output.RunDirectory.Csv(loss, "0.####")).Append(diverged ? "true" : "false")));
         }
-        File.WriteAllText(Path.Combine(outDir, "results.csv"), csv.ToString());
+        Output.RunDirectory.WriteFileAtomic(Path.Combine(outDir, "results.csv"), csv.ToString());
 
         var groups = rows.GroupBy(r => r.Cell.Group).Select(g =>
         {
-            var accs = g.Select(r => r.Accuracy * 100).ToArray();
+            // A diverged cell counts as what it ended at: NaN accuracy is chance, not a hole in the table.
+            var accs = g.Select(r => double.IsFinite(r.Accuracy) ? r.Accuracy * 100 : 0).ToArray();
             double mean = accs.Average();
             double std = accs.Length > 1 ? Math.Sqrt(accs.Sum(a => (a - mean) * (a - mean)) / (accs.Length - 1)) : 0;
-            return (Settings: g.First().Cell.Settings, Mean: mean, Std: std, Count: accs.Length);
+            return (Settings: g.First().Cell.Settings, Mean: mean, Std: std, Count: accs.Length, Diverged: g.Count(r => r.Diverged));
         }).ToList();
         var md = new StringBuilder();
-        md.AppendLine("| " + string.Join(" | ", keys) + " | test accuracy % (mean ± std) | seeds |");
-        md.AppendLine("|" + string.Concat(Enumerable.Repeat("---|", keys.Count + 2)));
+        md.AppendLine("| " + string.Join(" | ", keys) + " | test accuracy % (mean ± std) | seeds | diverged |");
+        md.AppendLine("|" + string.Concat(Enumerable.Repeat("---|", keys.Count + 3)));
         foreach (var g in groups)
         {
             var values = keys.Select(k => g.Settings.FirstOrDefault(s => s.Key == k).Value ?? "");
-            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {string.Join(" | ", values)} | {g.Mean:0.0} ± {g.Std:0.0} | {g.Count} |"));
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {string.Join(" | ", values)} | {g.Mean:0.0} ± {g.Std:0.0} | {g.Count} | {g.Diverged} |"));
         }
-        File.WriteAllText(Path.Combine(outDir, "results.md"), md.ToString());
-        if (groups.Count > 0) Heatmap(groups, keys, Path.Combine(outDir, "heatmap.png"));
+        if (groups.Any(g => g.Diverged > 0)) md.AppendLine().AppendLine("A diverged run (summary.json `diverged`) counts as 0% accuracy in the mean.");
+        Output.RunDirectory.WriteFileAtomic(Path.Combine(outDir, "results.md"), md.ToString());
+        if (groups.Count > 0) Heatmap([.. groups.Select(g => (g.Settings, g.Mean, g.Std, g.Count))], keys, Path.Combine(outDir, "heatmap.png"));
     }
 
     /// <summary>Columns: the values of the last axis (e.g. attack); rows: every combination of the other keys.</summary>
@@ -175,6 +185,19 @@ public static class Sweep
         plot.SavePng(path, 260 + 110 * cols.Count, 160 + 28 * rowNames.Count);
     }
 
-    private static double Num(JsonNode? n) =>
-        n is null ? double.NaN : double.Parse(n.ToJsonString(Output.RunDirectory.JsonOptions).Trim('"'), NumberStyles.Float, CultureInfo.InvariantCulture);
+    private static double Num(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var d) ? d : double.NaN;
+
+    /// <summary>A cell's summary.json, or null when there is none or it does not parse (a run cut off while writing it).</summary>
+    public static JsonObject? ReadSummary(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 }

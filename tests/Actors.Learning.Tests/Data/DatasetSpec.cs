@@ -79,3 +79,26 @@ public class DatasetSpec
         Assert.Throws<ArgumentException>(() => Dataset.FromPixels(bytes, labels, 2, "bad", 0, 0));
     }
 }
+
+public class DatasetLocatorSpec
+{
+    [Fact]
+    public void A_configured_data_path_without_the_files_is_an_error_listing_them_not_a_silent_fallback()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "actors-data-test", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(dir, "train-images-idx3-ubyte.gz"), [1]);
+        try
+        {
+            var e = Assert.Throws<DatasetFormatException>(() => DatasetLocator.Load("fashion-mnist", dir, 1, _ => { }));
+            Assert.Contains("lacks train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)", e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("train-images", e.Message, StringComparison.Ordinal);
+            Assert.Throws<DatasetFormatException>(() => DatasetLocator.Describe("fashion-mnist", dir));
+            Assert.Throws<DatasetFormatException>(() => DatasetLocator.Load("fashion-mnist", Path.Combine(dir, "nope"), 1, _ => { }));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}

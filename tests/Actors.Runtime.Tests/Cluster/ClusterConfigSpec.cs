@@ -1,3 +1,4 @@
+using Actors.Runtime.Experiments;
 using Actors.Runtime.Cluster;
 using Actors.Runtime.Transport;
 using Akka.Actor;
@@ -102,7 +103,7 @@ public sealed class ClusterConfigSpec
     [InlineData("bad key=1")]
     public void Bad_overrides_are_refused_with_the_offending_text(string assignment)
     {
-        var e = Assert.Throws<ArgumentException>(() => ClusterConfig.ParseOverride(assignment));
+        var e = Assert.Throws<UserInputException>(() => ClusterConfig.ParseOverride(assignment));
         Assert.Contains(assignment, e.Message, StringComparison.Ordinal);
     }
 
@@ -119,7 +120,7 @@ public sealed class ClusterConfigSpec
     [InlineData("h:port")]
     [InlineData("akka.tcp://actors@h")]
     public void Bad_seeds_are_refused(string given) =>
-        Assert.Throws<ArgumentException>(() => ClusterConfig.NormalizeSeed(given));
+        Assert.Throws<UserInputException>(() => ClusterConfig.NormalizeSeed(given));
 
     [Fact]
     public async Task Loaded_config_starts_a_cluster_node_with_dispatcher_side_channel_and_hyperion_allow_list()

@@ -52,7 +52,7 @@ public sealed class HostilePeerSpec : IAsyncLifetime
     [Fact]
     public async Task Garbage_oversized_and_nan_updates_are_dropped_and_counted_and_the_node_stays_up()
     {
-        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "experiment.steps=1", "experiment.eval-every=1", "experiment.mode=realtime"]));
+        var spec = ExperimentKinds.Load(null, ["workers.honest=2", "experiment.steps=1", "experiment.eval-every=1", "experiment.mode=realtime"]);
         var finished = new TaskCompletionSource<TrainingStats>(TaskCreationOptions.RunContinuationsAsynchronously);
         var model = new TaskCompletionSource<ModelBroadcast>(TaskCreationOptions.RunContinuationsAsynchronously);
         var coordinator = _node.ActorOf(Props.Create(() => new Capture<TrainingFinished>(f => finished.TrySetResult(f.Stats))), "coordinator");

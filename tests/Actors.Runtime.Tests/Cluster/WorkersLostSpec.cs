@@ -19,7 +19,7 @@ public sealed class WorkersLostSpec : TestKit
     [Fact]
     public void Sync_round_closes_with_the_workers_left_when_one_crashes_and_checkpoints_follow_the_schedule()
     {
-        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "optimizer.lr=1", "experiment.steps=3", "experiment.eval-every=10", "experiment.mode=realtime"]));
+        var spec = ExperimentKinds.Load(null, ["workers.honest=2", "optimizer.lr=1", "experiment.steps=3", "experiment.eval-every=10", "experiment.mode=realtime"]);
         var server = new ServerModel(torch.zeros(2), new Mean(), spec.Optimizer.Lr);
         var evaluator = CreateTestProbe();
         var parent = CreateTestProbe();
@@ -48,7 +48,7 @@ public sealed class WorkersLostSpec : TestKit
     [Fact]
     public void An_aggregator_resumed_from_a_checkpoint_continues_its_totals()
     {
-        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "optimizer.lr=1", "experiment.steps=10", "experiment.eval-every=10", "experiment.mode=realtime"]));
+        var spec = ExperimentKinds.Load(null, ["workers.honest=2", "optimizer.lr=1", "experiment.steps=10", "experiment.eval-every=10", "experiment.mode=realtime"]);
         var server = new ServerModel(torch.zeros(2), new Mean(), spec.Optimizer.Lr);
         server.Restore(torch.zeros(2), 5);
         var resume = new AggregatorCounters(10, 30, 3_000, 1_000, 4_000, new Dictionary<string, long> { ["stale"] = 2 },

@@ -7,7 +7,7 @@ namespace Actors.Runtime.Tests.Experiments;
 
 public class ExperimentConfigSpec
 {
-    private static ExperimentSpec Parse(params string[] sets) => ExperimentSpec.Parse(ExperimentConfig.Load(null, sets));
+    private static ExperimentSpec Parse(params string[] sets) => ExperimentKinds.Load(null, sets);
 
     [Fact]
     public void Defaults_parse_to_a_valid_spec()

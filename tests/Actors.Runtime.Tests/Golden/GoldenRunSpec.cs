@@ -48,7 +48,7 @@ public class GoldenRunSpec
     public async Task Metrics_are_unchanged(string name, string[] overrides)
     {
         string? file = name == "lead-gossip" ? Path.Combine(RepoRoot(), "cluster-config", "experiments", "lead-logreg.hocon") : null;
-        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(file, overrides));
+        var spec = ExperimentKinds.Load(file, overrides);
         var dir = Path.Combine(Path.GetTempPath(), "actors-tests", "golden-" + Guid.NewGuid().ToString("N"));
         await ExperimentRunner.Run(spec, dir, new RunProgress(spec.Steps), _ => { });
         var actual = File.ReadAllText(Path.Combine(dir, "metrics.csv"));

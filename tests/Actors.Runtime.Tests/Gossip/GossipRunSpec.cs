@@ -25,7 +25,7 @@ public class GossipRunSpec(ITestOutputHelper output)
 
     private static readonly string[] Choco = [.. Lead, "gossip.algorithm=choco", "compression.scaling=contractive", "gossip.gamma=0.3"];
 
-    private static ExperimentSpec Spec(string[] overrides) => ExperimentSpec.Parse(ExperimentConfig.Load(null, overrides));
+    private static ExperimentSpec Spec(string[] overrides) => ExperimentKinds.Load(null, overrides);
 
     private static async Task<(string Dir, System.Text.Json.Nodes.JsonObject Summary)> Run(params string[] overrides)
     {
@@ -39,7 +39,7 @@ public class GossipRunSpec(ITestOutputHelper output)
     private static IReadOnlyList<GossipStepRecord> Driver(ExperimentSpec spec, int steps, int every)
     {
         using var parts = GossipParts.Build(spec, _ => { });
-        var compression = ParameterServerParts.Compression(spec);
+        var compression = spec.Compression.Settings;
         using var sim = new GossipSimulation(parts.Problem, parts.Topology, parts.Settings,
             i => Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "gossip-compressor", i)));
         return sim.Run(steps, every);

@@ -28,7 +28,7 @@ public class AggregatorActorSpec : TestKit
     [Fact]
     public void One_sync_round_applies_the_mean_and_broadcasts_the_next_version()
     {
-        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "optimizer.lr=0.5", "experiment.steps=2", "experiment.eval-every=1", "experiment.mode=realtime"]));
+        var spec = ExperimentKinds.Load(null, ["workers.honest=2", "optimizer.lr=0.5", "experiment.steps=2", "experiment.eval-every=1", "experiment.mode=realtime"]);
         var server = new ServerModel(torch.tensor(new[] { 1f, 2f, 3f }), new Mean(), spec.Optimizer.Lr);
         var network = new RealtimeNetwork(Sys.Scheduler);
         var evaluator = CreateTestProbe();
@@ -63,7 +63,7 @@ public class AggregatorActorSpec : TestKit
     [Fact]
     public void Non_finite_duplicate_and_malformed_updates_are_dropped_and_counted()
     {
-        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=3", "optimizer.lr=1", "experiment.steps=1", "experiment.mode=realtime", "timing.mode=deadline", "timing.quorum=2"]));
+        var spec = ExperimentKinds.Load(null, ["workers.honest=3", "optimizer.lr=1", "experiment.steps=1", "experiment.mode=realtime", "timing.mode=deadline", "timing.quorum=2"]);
         var server = new ServerModel(torch.zeros(2), new Mean(), 1);
         var coordinator = CreateTestProbe();
         var w0 = CreateTestProbe();

@@ -1,3 +1,4 @@
+using Actors.Runtime.Running;
 using Actors.Learning.Attacks;
 using Actors.Learning.Compression;
 using Actors.Learning.Data;
@@ -29,7 +30,7 @@ public class ByzantineActorSpec : TestKit
 
     private IActorRef Byzantine(string attack, IActorRef aggregator, LocalTrainer trainer, UpdateCodec codec)
     {
-        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "workers.byzantine=1", $"attack.type={attack}", "experiment.mode=realtime"]));
+        var spec = ExperimentKinds.Load(null, ["workers.honest=2", "workers.byzantine=1", $"attack.type={attack}", "experiment.mode=realtime"]);
         var network = new RealtimeNetwork(Sys.Scheduler);
         var a = AttackFactory.Create(spec.Attack.Settings, 3, 1)!;
         var actor = Sys.ActorOf(ByzantineActor.Props(2, 2, 3, 1, a, trainer, codec, network, new RealtimeClock(Sys.Scheduler),
@@ -91,7 +92,7 @@ public class ByzantineActorSpec : TestKit
     {
         var (trainer, codec, model) = Parts();
         var (_, codec2, _) = Parts();
-        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, ["workers.honest=2", "workers.byzantine=2", "attack.type=ipm", "experiment.mode=realtime"]));
+        var spec = ExperimentKinds.Load(null, ["workers.honest=2", "workers.byzantine=2", "attack.type=ipm", "experiment.mode=realtime"]);
         var aggregator = CreateTestProbe();
         using var board = new CollusionBoard();
         var colluders = new[] { (Id: 2, Codec: codec), (Id: 3, Codec: codec2) }.Select(c =>

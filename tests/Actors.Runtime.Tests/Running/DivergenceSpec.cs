@@ -6,7 +6,7 @@ namespace Actors.Runtime.Tests.Running;
 
 public class DivergenceSpec
 {
-    private static ExperimentSpec Spec(params string[] overrides) => ExperimentSpec.Parse(ExperimentConfig.Load(null, overrides));
+    private static ExperimentSpec Spec(params string[] overrides) => ExperimentKinds.Load(null, overrides);
 
     [Fact]
     public void A_run_whose_loss_fell_or_grew_less_than_tenfold_has_no_warning()

@@ -33,7 +33,7 @@ public class RobustnessRunSpec
     [InlineData("attack.type=nonsense", "workers.byzantine=2", "valid: none, bitflip")]
     public void Impossible_robustness_settings_are_rejected(string a, string b, string message)
     {
-        var e = Assert.Throws<ExperimentConfigException>(() => ExperimentSpec.Parse(ExperimentConfig.Load(null, [.. RunHelper.Small, .. Byzantine, "attack.type=bitflip", a, b])));
+        var e = Assert.Throws<ExperimentConfigException>(() => ExperimentKinds.Load(null, [.. RunHelper.Small, .. Byzantine, "attack.type=bitflip", a, b]));
         Assert.Contains(message, e.Message, StringComparison.OrdinalIgnoreCase);
     }
 
@@ -75,6 +75,35 @@ public class RobustnessRunSpec
         lines.Clear();
         Assert.Equal(0, await Sweep.Run(grid, [], Path.Combine(dir, "out"), 2, lines.Add, _ => { }, default));
         Assert.Contains("(6 already finished)", lines[0]);
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public async Task A_diverged_cell_is_a_result_row_and_a_truncated_summary_is_run_again()
+    {
+        var (dir, grid) = WriteGrid("""
+            sweep {
+              axes { "optimizer.lr" = [0.05, 1e38] }
+              seeds = [1]
+            }
+            """);
+        var lines = new List<string>();
+        var outDir = Path.Combine(dir, "out");
+        Assert.Equal(0, await Sweep.Run(grid, [], outDir, 1, lines.Add, _ => { }, default)); // a diverged cell is not a failed sweep
+        var rows = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
+        Assert.Equal(3, rows.Length);
+        Assert.EndsWith(",diverged", rows[0], StringComparison.Ordinal);
+        Assert.Contains(rows, r => r.Contains("1e38", StringComparison.Ordinal) && r.EndsWith(",true", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("(diverged)", StringComparison.Ordinal));
+
+        // A summary.json cut off mid-write is not a finished cell: the sweep says so and runs it again.
+        var cut = Directory.GetDirectories(Path.Combine(outDir, "cells")).Select(d => Path.Combine(d, "summary.json")).First();
+        File.WriteAllText(cut, File.ReadAllText(cut)[..40]);
+        lines.Clear();
+        Assert.Equal(0, await Sweep.Run(grid, [], outDir, 1, lines.Add, _ => { }, default));
+        Assert.Contains(lines, l => l.Contains(cut, StringComparison.Ordinal) && l.Contains("does not parse", StringComparison.Ordinal));
+        Assert.Contains("(1 already finished)", lines.First(l => l.Contains("already finished", StringComparison.Ordinal)));
+        Assert.NotNull(Sweep.ReadSummary(cut));
         Directory.Delete(dir, true);
     }
 

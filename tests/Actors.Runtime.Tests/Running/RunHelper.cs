@@ -16,10 +16,17 @@ public static class RunHelper
 
     public static async Task<(string Dir, JsonObject Summary)> Run(params string[] overrides)
     {
-        var spec = ExperimentSpec.Parse(ExperimentConfig.Load(null, [.. Small, .. overrides]));
+        var spec = ExperimentKinds.Load(null, [.. Small, .. overrides]);
         var dir = Path.Combine(Path.GetTempPath(), "actors-tests", Guid.NewGuid().ToString("N"));
         var result = await ExperimentRunner.Run(spec, dir, new RunProgress(spec.Steps), _ => { });
         return (dir, result.Summary);
+    }
+
+    public static string RepoRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Actors.sln"))) return d.FullName;
+        throw new DirectoryNotFoundException("Actors.sln not found above the test binaries");
     }
 
     public static double D(this JsonObject s, string key) => double.Parse(s[key]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);

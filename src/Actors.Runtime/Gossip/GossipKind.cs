@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Actors.Runtime.Engine;
+using Actors.Runtime.Experiments;
+using Actors.Runtime.Output;
+using static Actors.Runtime.Gossip.GossipProtocol;
+
+namespace Actors.Runtime.Gossip;
+
+/// <summary>
+/// `experiment.kind = gossip`: decentralized training without a parameter server. One PeerActor per node mixes with its
+/// current neighbours (told by a TopologyActor); the report adds the average model's consensus distance and, when f* is
+/// known (logreg), its suboptimality, with their plots.
+/// </summary>
+public sealed class GossipKind : IExperimentKind
+{
+    public const string KindName = "gossip";
+
+    public string Name => KindName;
+
+    public void Validate(ExperimentSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.ValidateGossip();
+    }
+
+    /// <summary>One line for the start of a run: algorithm, topology and its spectral gap.</summary>
+    public string? Banner(ExperimentSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var topology = GossipParts.CreateTopology(spec);
+        var churn = spec.Topology.LeaveEvery > 0 ? $", churn every {spec.Topology.LeaveEvery} steps" : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"gossip: {spec.Gossip.Algorithm} ({ConfigEnum.Name(spec.Timing.Mode)}) on a {spec.Topology.Type} of {spec.Topology.Nodes} nodes{churn}, spectral gap {Learning.Gossip.SpectralGap.Of(topology):0.####}");
+    }
+
+    /// <summary>f* is known for logistic regression (a strongly convex problem), so its runs report suboptimality.</summary>
+    public static bool HasOptimum(ExperimentSpec spec) => spec?.Model.Type == "logreg";
+
+    public IReadOnlyList<MetricColumn> Columns(ExperimentSpec spec) =>
+        HasOptimum(spec)
+            ? [new("consensus_distance", MetricColumn.Scientific), new("suboptimality", MetricColumn.Scientific)]
+            : [new("consensus_distance", MetricColumn.Scientific)];
+
+    public (string Description, string PlotTitle) Report(ExperimentSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return (string.Create(CultureInfo.InvariantCulture,
+                $"Decentralized {spec.Gossip.Algorithm} ({ConfigEnum.Name(spec.Timing.Mode)}) on a {spec.Topology.Type} of {spec.Topology.Nodes} nodes, " +
+                $"{spec.Model.Type} ({spec.Model.DType}) on {spec.Data.Dataset}, compression {spec.Compression.Type}, {spec.Mode} mode, seed {spec.Seed}."),
+            $"{spec.Name}: {spec.Gossip.Algorithm} on a {spec.Topology.Type} of {spec.Topology.Nodes}, {spec.Model.Type}");
+    }
+
+    public IReadOnlyList<string> MarkdownKeys =>
+        ["final_suboptimality", "consensus_distance", "spectral_gap", "bytes_per_node", "resyncs_applied", "nodes_left"];
+
+    public IReadOnlyList<string> WritePlots(string directory, ExperimentSpec spec, string title, IReadOnlyList<MetricsRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var written = new List<string>();
+        var algorithm = spec?.Gossip.Algorithm ?? "";
+        if (HasOptimum(spec!))
+        {
+            Plots.LogLines(Path.Combine(directory, "suboptimality.png"), title, "(f(x_avg) - f*) / f*",
+                new Dictionary<string, IReadOnlyList<(double X, double Y)>> { [algorithm] = rows.Select(r => ((double)r.Counters.Step, r.Extras[1])).ToList() });
+            written.Add("suboptimality.png");
+        }
+        Plots.LogLines(Path.Combine(directory, "consensus.png"), title, "consensus distance",
+            new Dictionary<string, IReadOnlyList<(double X, double Y)>> { [algorithm] = rows.Select(r => ((double)r.Counters.Step, r.Extras[0])).ToList() });
+        written.Add("consensus.png");
+        return written;
+    }
+
+    public IKindRun Prepare(ExperimentSpec spec, Action<string> warn) => GossipParts.Build(spec, warn);
+
+    /// <summary>The metrics row of a gossip evaluation: consensus distance, then suboptimality when f* is known.</summary>
+    public static MetricsRow Row(GossipEvaluation e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new MetricsRow(e.Counters, e.TestLoss, e.TestAccuracy, e.Final,
+            e.Suboptimality is { } s ? [e.ConsensusDistance, s] : [e.ConsensusDistance]);
+    }
+
+    /// <summary>What a gossip run adds to summary.json, from its last evaluation.</summary>
+    public static JsonObject Figures(GossipParts parts, GossipEvaluation last, long leaves, long rejoins)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        ArgumentNullException.ThrowIfNull(last);
+        var byNode = new JsonArray();
+        foreach (var b in last.PerNode.Select(p => p.BytesSent)) byNode.Add(b);
+        var figures = new JsonObject
+        {
+            ["algorithm"] = parts.Settings.Algorithm,
+            ["topology"] = parts.TopologyType,
+            ["nodes"] = parts.Nodes.Count,
+        };
+        if (last.Suboptimality is { } sub) figures["final_suboptimality"] = sub;
+        figures["consensus_distance"] = last.ConsensusDistance;
+        figures["spectral_gap"] = Math.Round(parts.SpectralGap, 9);
+        figures["bytes_per_node"] = Math.Round((double)last.Counters.BytesSent / parts.Nodes.Count, 3);
+        figures["bytes_sent_by_node"] = byNode;
+        figures["exchanges"] = last.PerNode.Sum(p => p.Exchanges);
+        figures["resyncs_applied"] = last.PerNode.Sum(p => p.ResyncsApplied);
+        figures["broken_copies"] = last.PerNode.Sum(p => p.BrokenCopies);
+        figures["edge_resets"] = last.PerNode.Sum(p => p.EdgeResets);
+        figures["nodes_left"] = leaves;
+        figures["nodes_rejoined"] = rejoins;
+        return figures;
+    }
+
+    /// <summary>Drops of a gossip run by reason (summary.json `updates_dropped`).</summary>
+    public static Dictionary<string, long> Drops(GossipEvaluation last)
+    {
+        ArgumentNullException.ThrowIfNull(last);
+        return new()
+        {
+            ["duplicate"] = last.PerNode.Sum(c => c.Duplicates),
+            ["stale"] = last.PerNode.Sum(c => c.Stale),
+            ["node_down"] = last.PerNode.Sum(c => c.Dropped),
+        };
+    }
+}
