@@ -1,7 +1,6 @@
 using Actors.Runtime.Experiments;
 using System.ComponentModel;
 using Actors.Runtime.Cluster;
-using Akka.Actor;
 using Spectre.Console.Cli;
 
 namespace Actors.Cli.Commands;
@@ -50,14 +49,8 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
     /// <summary>Starts the node, prints its address, and runs until Ctrl-C/SIGTERM or until the node leaves the cluster.</summary>
     internal static async Task<int> Serve(ClusterConfigOptions options, string what, CancellationToken cancellation)
     {
-        var system = ClusterNode.Start(options);
-        var cluster = Akka.Cluster.Cluster.Get(system);
-        Console.WriteLine($"{what} {cluster.SelfAddress} roles [{string.Join(",", cluster.SelfRoles.Order(StringComparer.Ordinal))}]");
-        cluster.RegisterOnMemberUp(() => Console.WriteLine($"{what} up: {cluster.SelfAddress}"));
         using var stop = new StopSignal(cancellation);
-        using (stop.Token.Register(() => CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance)))
-            await system.WhenTerminated.ConfigureAwait(false);
-        Console.WriteLine($"{what} stopped");
+        await ClusterNode.Serve(options, what, Console.WriteLine, stop.Token).ConfigureAwait(false);
         return 0;
     }
 }

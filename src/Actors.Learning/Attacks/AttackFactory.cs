@@ -1,6 +1,7 @@
 namespace Actors.Learning.Attacks;
 
 /// <summary>The `attack { ... }` block. Null means the attack's default (eps: 0.1; z: from n and f).</summary>
+/// <param name="Omniscient">Attackers see the honest updates of the round (the runtime's explicit tap).</param>
 public sealed record AttackSettings(
     string Type = "none",
     double? Eps = null,
@@ -9,7 +10,8 @@ public sealed record AttackSettings(
     int Lag = 1,
     int Rate = 10,
     string? Base = null,
-    int Classes = 10);
+    int Classes = 10,
+    bool Omniscient = true);
 
 /// <summary>The only place that maps `attack.type` names to implementations.</summary>
 public static class AttackFactory

@@ -1,7 +1,6 @@
 using Actors.Runtime.Experiments;
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using Actors.Runtime.Transport;
 using Akka.Configuration;
 
@@ -42,7 +41,7 @@ public sealed record ClusterConfigOptions
 /// separated, added to the roles), <c>ACTORS_TLS_CERT</c> and <c>ACTORS_TLS_CERT_PASSWORD</c> (enable
 /// TLS between nodes), <c>ACTORS_LOGLEVEL</c>, <c>ACTORS_CONFIG_DIR</c>.
 /// </remarks>
-public static partial class ClusterConfig
+public static class ClusterConfig
 {
     public const string SystemName = "actors";
     public const string BaseFile = "akka.hocon";
@@ -159,33 +158,8 @@ public static partial class ClusterConfig
         return $"akka.tcp://{SystemName}@{address[..colon]}:{port}";
     }
 
-    /// <summary>
-    /// Parses one <c>key=value</c>. The value is HOCON when it is a list, object, quoted string, number
-    /// or a plain word; anything else (addresses, paths) is taken as a string.
-    /// </summary>
-    public static Config ParseOverride(string assignment)
-    {
-        ArgumentNullException.ThrowIfNull(assignment);
-        var equals = assignment.IndexOf('=', StringComparison.Ordinal);
-        var key = equals > 0 ? assignment[..equals].Trim() : "";
-        if (!KeyPattern().IsMatch(key))
-        {
-            throw new UserInputException($"--set '{assignment}': expected key=value with a dotted key, e.g. akka.loglevel=DEBUG");
-        }
-
-        var value = assignment[(equals + 1)..].Trim();
-        var hocon = value.Length > 0 && (value[0] is '[' or '{' or '"' || PlainValuePattern().IsMatch(value))
-            ? value
-            : Quote(value);
-        try
-        {
-            return ConfigurationFactory.ParseString($"{key} = {hocon}");
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new UserInputException($"--set '{assignment}': {e.Message}", e);
-        }
-    }
+    /// <summary>One <c>--set key=value</c> (<see cref="HoconOverrides"/>).</summary>
+    public static Config ParseOverride(string assignment) => HoconOverrides.Parse(assignment);
 
     /// <summary>The folder holding akka.hocon: the one given, else next to the binaries, else up from the working directory.</summary>
     public static string FindConfigDirectory(string? directory = null)
@@ -274,24 +248,7 @@ public static partial class ClusterConfig
 
     private static string Hocon(IEnumerable<string> values) => "[" + string.Join(", ", values.Select(Quote)) + "]";
 
-    private static string Quote(string value)
-    {
-        var sb = new StringBuilder(value.Length + 2).Append('"');
-        foreach (var c in value)
-        {
-            sb.Append(c switch
-            {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                _ => c.ToString(),
-            });
-        }
-
-        return sb.Append('"').ToString();
-    }
+    private static string Quote(string value) => HoconOverrides.Quote(value);
 
     private static IReadOnlyList<string> SplitList(string? value) =>
         string.IsNullOrWhiteSpace(value)
@@ -314,11 +271,4 @@ public static partial class ClusterConfig
 
         return result;
     }
-
-    [GeneratedRegex(@"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-""]+)*$")]
-    private static partial Regex KeyPattern();
-
-    // Numbers, booleans, sizes and durations (10s, 256MiB), plain words (DEBUG, keep-oldest).
-    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+$")]
-    private static partial Regex PlainValuePattern();
 }

@@ -63,5 +63,36 @@ public sealed class ClusterNetwork(ActorSystem system, long bulkThreshold = Clus
     }
 }
 
+/// <summary>
+/// Lets every learning actor of a cluster node receive side-channel messages: a <see cref="BulkHandle"/> of a learning
+/// message is claimed (its bytes fetched and decoded) and piped back to the actor as the message itself; a transfer that
+/// failed (<see cref="BulkDropped"/>) is swallowed (the transport counted it).
+/// </summary>
+public sealed class ClusterInbound : IInboundAdapter
+{
+    public bool TryIntercept(object message, IActorRef self, IActorRef sender, ActorSystem system)
+    {
+        if (ClusterNetwork.IsLearningMessage(message))
+        {
+            ClusterNetwork.Claim(system, (BulkHandle)message).PipeTo(self, sender);
+            return true;
+        }
+        return message is BulkDropped;
+    }
+}
+
+/// <summary>Registers <see cref="ClusterInbound"/> when a cluster node's actor system starts (listed in akka.hocon's extensions).</summary>
+public sealed class ClusterInboundProvider : ExtensionIdProvider<ClusterInboundRegistration>
+{
+    public override ClusterInboundRegistration CreateExtension(ExtendedActorSystem system)
+    {
+        InboundHook.Get(system).Adapter = new ClusterInbound();
+        return new ClusterInboundRegistration();
+    }
+}
+
+/// <summary>The marker extension whose creation registers <see cref="ClusterInbound"/>.</summary>
+public sealed class ClusterInboundRegistration : IExtension;
+
 /// <summary>A learning message whose side-channel bytes never came or did not decode; dropped (counted by the serializer or the transport).</summary>
 public sealed record BulkDropped(Guid TransferId, string Reason);

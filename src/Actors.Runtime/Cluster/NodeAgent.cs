@@ -125,7 +125,7 @@ internal sealed class AggregatorHost : ReceiveActor
                 server.Restore(model, _order.CheckpointVersion);
                 _log.Warning("run {0}: aggregator resumes from the checkpoint at step {1}", _order.RunId, _order.CheckpointVersion);
             }
-            long checkpointEvery = spec.Config.HasPath("cluster.checkpoint-every") ? spec.Config.GetLong("cluster.checkpoint-every") : 0;
+            long checkpointEvery = spec.Cluster.CheckpointEvery;
             _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new ClusterNetwork(Context.System), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery, resume)
                 .WithDispatcher(NodeAgent.TensorDispatcher), "aggregator");
             _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, _aggregator, _parts.Data.Source, _parts.ParameterCount));

@@ -36,16 +36,7 @@ public static class ExperimentConfig
         if (file is not null)
         {
             if (!File.Exists(file)) throw new ExperimentConfigException($"experiment file not found: {file}");
-            try
-            {
-                var text = File.ReadAllText(file);
-                CheckBalanced(text, file);
-                user = ConfigurationFactory.ParseString(text);
-            }
-            catch (Exception e) when (e is not ExperimentConfigException)
-            {
-                throw new ExperimentConfigException($"{file}: not valid HOCON ({FirstLine(e.Message)})");
-            }
+            user = ParseFile(file);
         }
         foreach (var o in overrides)
         {
@@ -55,22 +46,83 @@ public static class ExperimentConfig
         return user.WithFallback(Reference);
     }
 
+    /// <summary>One <c>--set key=value</c> (<see cref="HoconOverrides"/>), as bad experiment input when it does not parse.</summary>
     public static Config ParseOverride(string setting)
     {
-        int eq = setting.IndexOf('=', StringComparison.Ordinal);
-        if (eq <= 0) throw new ExperimentConfigException($"--set expects key=value, got '{setting}'");
-        var key = setting[..eq].Trim();
-        var value = setting[(eq + 1)..].Trim();
         try
         {
-            // Quote plain words so values like 'fashion-mnist' or paths stay strings; keep numbers, lists and objects as HOCON.
-            bool raw = value.Length > 0 && (value[0] is '[' or '{' or '"' || double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
-                                            || value is "true" or "false" or "on" or "off");
-            return ConfigurationFactory.ParseString($"{key} = {(raw ? value : Quote(value))}");
+            return HoconOverrides.Parse(setting);
         }
-        catch (Exception e)
+        catch (UserInputException e)
         {
-            throw new ExperimentConfigException($"--set {setting}: {FirstLine(e.Message)}");
+            throw new ExperimentConfigException(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// The <c>experiment.mode</c> a file or the overrides set explicitly (null when neither does), read before defaults
+    /// are merged: <c>run --cluster</c> refuses an explicit simulation.
+    /// </summary>
+    public static string? ExplicitMode(string? file, IEnumerable<string> overrides)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        string? mode = null;
+        if (file is not null && File.Exists(file))
+        {
+            try
+            {
+                var user = ParseFile(file);
+                if (user.HasPath("experiment.mode")) mode = user.GetString("experiment.mode");
+            }
+            catch (ExperimentConfigException)
+            {
+                // not valid HOCON: Load reports it with the file name
+            }
+        }
+        foreach (var o in overrides)
+        {
+            var c = ParseOverride(o);
+            if (c.HasPath("experiment.mode")) mode = c.GetString("experiment.mode");
+        }
+        return mode;
+    }
+
+    /// <summary>
+    /// Parses one experiment file; <c>include "other.hocon"</c> is resolved relative to the including file (nested includes
+    /// too), and an include that does not exist is an error naming both files.
+    /// </summary>
+    public static Config ParseFile(string file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var full = Path.GetFullPath(file);
+        var including = new Stack<string>();
+        Akka.Configuration.Hocon.HoconRoot Include(string name)
+        {
+            var from = including.Peek();
+            var target = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(from)!, name.Trim('"')));
+            if (!File.Exists(target)) throw new ExperimentConfigException($"{from}: include \"{name}\" not found (looked for {target})");
+            if (including.Contains(target) || including.Count > 16) throw new ExperimentConfigException($"{from}: include \"{name}\" includes itself");
+            return ParseText(target, t => Akka.Configuration.Hocon.Parser.Parse(t, Include));
+        }
+        return ParseText(full, t => new Config(Akka.Configuration.Hocon.Parser.Parse(t, Include)));
+
+        T ParseText<T>(string path, Func<string, T> parse)
+        {
+            var text = File.ReadAllText(path);
+            CheckBalanced(text, path);
+            including.Push(path);
+            try
+            {
+                return parse(text);
+            }
+            catch (Exception e) when (e is not ExperimentConfigException and not OutOfMemoryException)
+            {
+                throw new ExperimentConfigException($"{path}: not valid HOCON ({FirstLine(e.Message)})");
+            }
+            finally
+            {
+                including.Pop();
+            }
         }
     }
 
@@ -104,8 +156,6 @@ public static class ExperimentConfig
         }
         if (stack.Count > 0) throw new ExperimentConfigException($"{file}: not valid HOCON (unclosed '{stack.Peek()}' at end of file)");
     }
-
-    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 

@@ -1,4 +1,6 @@
-using System.Globalization;
+using Actors.Learning.Aggregation;
+using Actors.Learning.Attacks;
+using Actors.Learning.Compression;
 using Akka.Configuration;
 
 namespace Actors.Runtime.Experiments;
@@ -26,21 +28,10 @@ public sealed record OptimizerSpec(double Lr, double Momentum, Learning.Optim.Mo
     public double ServerMomentumBeta => ServerMomentum ? Momentum : 0;
 }
 
-public sealed record AggregatorSpec(string Type, int BucketSize, double Tau, int Iterations, int Trim, int M, double Nu, bool Async, double FilterEps, int FilterK)
+/// <summary>`aggregator.conformal-filter { eps, k }`: drop updates whose conformal p-value is below eps (eps 0 = off).</summary>
+public sealed record ConformalFilterSpec(double Eps, int K)
 {
-    public Learning.Aggregation.AggregatorSettings Settings => new(Type, Tau, Iterations == 0 ? null : Iterations, Trim < 0 ? null : Trim, M, BucketSize, Async, Nu);
-}
-
-public sealed record AttackSpec(string Type, bool Omniscient, double Eps, double Z, double Sigma, int Lag, int Rate, string Base)
-{
-    public Learning.Attacks.AttackSettings Settings => new(Type, Eps, Z < 0 ? null : Z, Sigma, Lag, Rate, Base.Length == 0 ? null : Base);
-}
-
-public sealed record CompressionSpec(string Type, double Ratio, int Rank, int Levels, string Scaling, bool ErrorFeedback, bool CompressBroadcast, Config Raw,
-    string Block = "ratio")
-{
-    public Learning.Compression.CompressionSettings Settings => new(Type, Ratio, Rank, Levels,
-        Learning.Compression.CompressionSettings.ParseScaling(Scaling), ErrorFeedback, CompressBroadcast, Learning.Compression.CompressionSettings.ParseBlock(Block));
+    public bool Enabled => Eps > 0;
 }
 
 public sealed record StragglerSpec(double Fraction, double Slowdown, bool Redraw);
@@ -53,13 +44,20 @@ public sealed record TimingSpec(TimingMode Mode, double DeadlineMs, int Quorum, 
     public bool VersionedRounds => Mode is TimingMode.Sync or TimingMode.Deadline;
 }
 
-/// <summary>A fully resolved, validated experiment. Parsing from HOCON is the only way to build one from user input.</summary>
-public sealed partial record ExperimentSpec(
+/// <summary>`cluster { ... }`: settings that only matter on a cluster.</summary>
+/// <param name="CheckpointEvery">Steps between aggregator checkpoints kept by the coordinator (0 = off).</param>
+public sealed record ClusterSpec(int CheckpointEvery);
+
+/// <summary>
+/// A fully resolved, validated experiment: the sections every kind shares, parsed straight into the learning layer's
+/// settings records. A kind's own section (e.g. gossip's topology) is parsed by the kind from <see cref="Config"/>.
+/// Build one from user input with <c>ExperimentKinds.Load</c>, which also validates the kind's section.
+/// </summary>
+public sealed record ExperimentSpec(
     string Name, long Seed, int Steps, int EvalEvery, string Kind, string Mode,
-    DataSpec Data, ModelSpec Model, WorkersSpec Workers, OptimizerSpec Optimizer, AggregatorSpec Aggregator,
-    AttackSpec Attack, CompressionSpec Compression, TimingSpec Timing, Config Config)
+    DataSpec Data, ModelSpec Model, WorkersSpec Workers, OptimizerSpec Optimizer, AggregatorSettings Aggregator, ConformalFilterSpec ConformalFilter,
+    AttackSettings Attack, CompressionSettings Compression, TimingSpec Timing, ClusterSpec Cluster, Config Config)
 {
-    public static readonly string[] Kinds = ["parameter-server", "gossip"];
     public static readonly string[] Modes = ["simulation", "realtime"];
     public static readonly string[] Datasets = ["fashion-mnist", "mnist", "synthetic"];
     public static readonly string[] Partitions = ["iid", "shards", "dirichlet"];
@@ -68,9 +66,10 @@ public sealed partial record ExperimentSpec(
 
     public bool IsSimulation => Mode == "simulation";
 
+    /// <summary>The sections every kind shares (the kind's own section is checked by the kind: <c>ExperimentKinds.Parse</c>).</summary>
     public static ExperimentSpec Parse(Config c)
     {
-        var p = new Reader(c);
+        var p = new ConfigReader(c);
         var honest = p.Int("workers.honest", min: 1);
         var byzantine = p.Int("workers.byzantine", min: 0);
         var spec = new ExperimentSpec(
@@ -78,11 +77,11 @@ public sealed partial record ExperimentSpec(
             Seed: p.Long("experiment.seed"),
             Steps: p.Int("experiment.steps", min: 1),
             EvalEvery: p.Int("experiment.eval-every", min: 1),
-            Kind: p.Choice("experiment.kind", Kinds),
+            Kind: p.String("experiment.kind"),
             Mode: p.Choice("experiment.mode", Modes),
             Data: new DataSpec(
                 p.Choice("data.dataset", Datasets),
-                p.String("data.path") is { Length: > 0 } path ? path : null,
+                p.OptionalString("data.path"),
                 p.Choice("data.partition", Partitions),
                 p.Double("data.dirichlet-alpha", min: 1e-9),
                 p.Int("data.batch-size", min: 0),
@@ -94,15 +93,34 @@ public sealed partial record ExperimentSpec(
             Optimizer: new OptimizerSpec(p.Double("optimizer.lr", min: 0), p.Double("optimizer.momentum", min: 0, max: 0.999999),
                 p.Choice("optimizer.momentum-form", ["heavy-ball", "ema"]) == "ema" ? Learning.Optim.MomentumForm.Ema : Learning.Optim.MomentumForm.HeavyBall,
                 p.Choice("optimizer.momentum-at", ["worker", "server"]) == "server", p.Enum<AsyncScaling>("optimizer.async-scaling")),
-            Aggregator: new AggregatorSpec(p.Choice("aggregator.type", Learning.Aggregation.AggregatorFactory.Types), p.Int("aggregator.bucket-size", min: 0),
-                p.Double("aggregator.tau", min: 0), p.Int("aggregator.iterations", min: 0), p.Int("aggregator.trim", min: -1), p.Int("aggregator.m", min: 1),
-                p.Double("aggregator.nu", min: 0), p.Bool("aggregator.async"),
-                p.Double("aggregator.conformal-filter.eps", min: 0, max: 0.999999), p.Int("aggregator.conformal-filter.k", min: 1)),
-            Attack: new AttackSpec(p.Choice("attack.type", Learning.Attacks.AttackFactory.Types), p.Bool("attack.omniscient"), p.Double("attack.eps"), p.Double("attack.z"),
-                p.Double("attack.sigma", min: 0), p.Int("attack.lag", min: 1), p.Int("attack.rate", min: 1), p.String("attack.base")),
-            Compression: new CompressionSpec(p.String("compression.type"), p.Double("compression.ratio", min: 1e-9, max: 1), p.Int("compression.rank", min: 1),
-                p.Int("compression.levels", min: 1), p.Choice("compression.scaling", ["unbiased", "contractive"]), p.Bool("compression.error-feedback"),
-                p.Bool("compression.compress-broadcast"), c.GetConfig("compression"), p.Choice("compression.block", ["ratio", "rank"])),
+            Aggregator: new AggregatorSettings(
+                Type: p.Choice("aggregator.type", AggregatorFactory.Types),
+                Tau: p.Double("aggregator.tau", min: 0),
+                Iterations: p.OptionalInt("aggregator.iterations", unset: 0, min: 0),
+                Trim: p.OptionalInt("aggregator.trim", unset: -1, min: -1),
+                M: p.Int("aggregator.m", min: 1),
+                BucketSize: p.Int("aggregator.bucket-size", min: 0),
+                Async: p.Bool("aggregator.async"),
+                Nu: p.Double("aggregator.nu", min: 0)),
+            ConformalFilter: new ConformalFilterSpec(p.Double("aggregator.conformal-filter.eps", min: 0, max: 0.999999), p.Int("aggregator.conformal-filter.k", min: 1)),
+            Attack: new AttackSettings(
+                Type: p.Choice("attack.type", AttackFactory.Types),
+                Eps: p.Double("attack.eps"),
+                Z: p.OptionalDouble("attack.z", unset: -1),
+                Sigma: p.Double("attack.sigma", min: 0),
+                Lag: p.Int("attack.lag", min: 1),
+                Rate: p.Int("attack.rate", min: 1),
+                Base: p.OptionalString("attack.base"),
+                Omniscient: p.Bool("attack.omniscient")),
+            Compression: new CompressionSettings(
+                Type: p.Choice("compression.type", [.. Compressors.Names]),
+                Ratio: p.Double("compression.ratio", min: 1e-9, max: 1),
+                Rank: p.Int("compression.rank", min: 1),
+                Levels: p.Int("compression.levels", min: 1, max: Qsgd.MaxLevels),
+                Scaling: p.Enum<RandKScaling>("compression.scaling"),
+                ErrorFeedback: p.Bool("compression.error-feedback"),
+                CompressBroadcast: p.Bool("compression.compress-broadcast"),
+                Block: p.Enum<RandomBlockSize>("compression.block")),
             Timing: new TimingSpec(
                 p.Enum<TimingMode>("timing.mode"), p.Double("timing.deadline-ms", min: 0), p.Int("timing.quorum", min: 0),
                 p.Enum<LateUpdates>("timing.late-updates"), p.Int("timing.buffer-size", min: 1), p.Int("timing.max-staleness", min: -1),
@@ -111,8 +129,8 @@ public sealed partial record ExperimentSpec(
                 new StragglerSpec(p.Double("timing.stragglers.fraction", min: 0, max: 1), p.Double("timing.stragglers.slowdown", min: 1), p.Bool("timing.stragglers.redraw")),
                 p.Double("timing.latency-ms", min: 0), p.Enum<LatencyDistribution>("timing.latency-distribution"),
                 p.Double("timing.latency-spread-ms", min: 0), p.Double("timing.bandwidth-mbps", min: 0)),
+            Cluster: new ClusterSpec(p.Int("cluster.checkpoint-every", min: 0)),
             Config: c);
-        spec = spec.WithDecentralized(p);
         spec.Validate();
         return spec;
     }
@@ -125,8 +143,8 @@ public sealed partial record ExperimentSpec(
             throw new ExperimentConfigException($"attack.type = {Attack.Type} needs Byzantine workers: set workers.byzantine > 0");
         try
         {
-            Learning.Aggregation.AggregatorFactory.Create(Aggregator.Settings, Workers.Total, Workers.Byzantine);
-            var attack = Learning.Attacks.AttackFactory.Create(Attack.Settings, Workers.Total, Workers.Byzantine);
+            AggregatorFactory.Create(Aggregator, Workers.Total, Workers.Byzantine);
+            var attack = AttackFactory.Create(Attack, Workers.Total, Workers.Byzantine);
             if (attack is not null && (attack.NeedsHonestVectors || attack.WaitsForHonestRound) && !Attack.Omniscient)
                 throw new ExperimentConfigException($"attack.type = {Attack.Type} crafts against the honest updates: it needs attack.omniscient = on");
         }
@@ -142,82 +160,5 @@ public sealed partial record ExperimentSpec(
             throw new ExperimentConfigException($"timing.buffer-size = {Timing.BufferSize} is more than the {Workers.Total} workers: a buffer could never fill");
         if (Model.Type == "cnn" && Data.Dataset == "synthetic" && Data.Synthetic.Features != 784)
             throw new ExperimentConfigException("model.type = cnn needs 28x28 inputs: keep data.synthetic.features = 784");
-    }
-
-    /// <summary>Typed reads with messages that name the key, the bad value and what is valid.</summary>
-    private sealed class Reader(Config c)
-    {
-        private string Raw(string key) => c.GetString(key) ?? throw new ExperimentConfigException($"missing key '{key}'");
-
-        public string String(string key) => Raw(key);
-
-        public string Choice(string key, string[] valid)
-        {
-            var v = Raw(key);
-            if (!valid.Contains(v)) throw new ExperimentConfigException($"{key} = '{v}' is not valid (valid: {string.Join(", ", valid)})");
-            return v;
-        }
-
-        public T Enum<T>(string key) where T : struct, System.Enum
-        {
-            var v = Raw(key);
-            return ConfigEnum.TryParse<T>(v, out var value)
-                ? value
-                : throw new ExperimentConfigException($"{key} = '{v}' is not valid (valid: {string.Join(", ", ConfigEnum.Names<T>())})");
-        }
-
-        public bool Bool(string key)
-        {
-            var v = Raw(key).ToLowerInvariant();
-            return v switch
-            {
-                "on" or "true" or "yes" => true,
-                "off" or "false" or "no" => false,
-                _ => throw new ExperimentConfigException($"{key} = '{v}' is not valid (valid: on, off)"),
-            };
-        }
-
-        public long Long(string key)
-        {
-            var v = Raw(key);
-            if (!long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x))
-                throw new ExperimentConfigException(System.Numerics.BigInteger.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
-                    ? $"{key} = {v} is out of range (a 64-bit integer: {long.MinValue} to {long.MaxValue})"
-                    : $"{key} = '{v}' is not an integer");
-            return x;
-        }
-
-        public int Int(string key, int min = int.MinValue, int max = int.MaxValue)
-        {
-            var v = Raw(key);
-            if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x))
-            {
-                if (long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var big) || System.Numerics.BigInteger.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
-                    throw new ExperimentConfigException(big < 0 || v.TrimStart().StartsWith('-')
-                        ? $"{key} = {v} is too small (minimum {Math.Max(min, int.MinValue).ToString(CultureInfo.InvariantCulture)})"
-                        : $"{key} = {v} is too large (maximum {max.ToString(CultureInfo.InvariantCulture)})");
-                throw new ExperimentConfigException($"{key} = '{v}' is not an integer");
-            }
-            if (x < min || x > max) throw new ExperimentConfigException($"{key} = {x} is out of range ({Range(min, max)})");
-            return x;
-        }
-
-        public double Double(string key, double min = double.NegativeInfinity, double max = double.PositiveInfinity)
-        {
-            var v = Raw(key);
-            if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) || !double.IsFinite(x))
-                throw new ExperimentConfigException($"{key} = '{v}' is not a finite number");
-            if (x < min || x > max) throw new ExperimentConfigException($"{key} = {v} is out of range ({Range(min, max)})");
-            return x;
-        }
-
-        private static string Range(double min, double max) =>
-            (double.IsNegativeInfinity(min) || min == int.MinValue, double.IsPositiveInfinity(max) || max == int.MaxValue) switch
-            {
-                (true, true) => "any",
-                (false, true) => $">= {min.ToString(CultureInfo.InvariantCulture)}",
-                (true, false) => $"<= {max.ToString(CultureInfo.InvariantCulture)}",
-                _ => $"{min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}",
-            };
     }
 }

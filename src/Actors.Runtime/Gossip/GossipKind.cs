@@ -21,17 +21,18 @@ public sealed class GossipKind : IExperimentKind
     public void Validate(ExperimentSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        spec.ValidateGossip();
+        GossipSection.Of(spec).Validate(spec);
     }
 
     /// <summary>One line for the start of a run: algorithm, topology and its spectral gap.</summary>
     public string? Banner(ExperimentSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var topology = GossipParts.CreateTopology(spec);
-        var churn = spec.Topology.LeaveEvery > 0 ? $", churn every {spec.Topology.LeaveEvery} steps" : "";
+        var g = GossipSection.Of(spec);
+        var topology = GossipParts.CreateTopology(spec, g);
+        var churn = g.Topology.Churn is { } c ? $", churn every {c.LeaveEvery} steps" : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"gossip: {spec.Gossip.Algorithm} ({ConfigEnum.Name(spec.Timing.Mode)}) on a {spec.Topology.Type} of {spec.Topology.Nodes} nodes{churn}, spectral gap {Learning.Gossip.SpectralGap.Of(topology):0.####}");
+            $"gossip: {g.Algorithm} ({ConfigEnum.Name(spec.Timing.Mode)}) on a {g.Topology.Type} of {g.Topology.Nodes} nodes{churn}, spectral gap {Learning.Gossip.SpectralGap.Of(topology):0.####}");
     }
 
     /// <summary>f* is known for logistic regression (a strongly convex problem), so its runs report suboptimality.</summary>
@@ -44,11 +45,11 @@ public sealed class GossipKind : IExperimentKind
 
     public (string Description, string PlotTitle) Report(ExperimentSpec spec)
     {
-        ArgumentNullException.ThrowIfNull(spec);
+        var g = GossipSection.Of(spec);
         return (string.Create(CultureInfo.InvariantCulture,
-                $"Decentralized {spec.Gossip.Algorithm} ({ConfigEnum.Name(spec.Timing.Mode)}) on a {spec.Topology.Type} of {spec.Topology.Nodes} nodes, " +
+                $"Decentralized {g.Algorithm} ({ConfigEnum.Name(spec.Timing.Mode)}) on a {g.Topology.Type} of {g.Topology.Nodes} nodes, " +
                 $"{spec.Model.Type} ({spec.Model.DType}) on {spec.Data.Dataset}, compression {spec.Compression.Type}, {spec.Mode} mode, seed {spec.Seed}."),
-            $"{spec.Name}: {spec.Gossip.Algorithm} on a {spec.Topology.Type} of {spec.Topology.Nodes}, {spec.Model.Type}");
+            $"{spec.Name}: {g.Algorithm} on a {g.Topology.Type} of {g.Topology.Nodes}, {spec.Model.Type}");
     }
 
     public IReadOnlyList<string> MarkdownKeys =>
@@ -58,7 +59,7 @@ public sealed class GossipKind : IExperimentKind
     {
         ArgumentNullException.ThrowIfNull(rows);
         var written = new List<string>();
-        var algorithm = spec?.Gossip.Algorithm ?? "";
+        var algorithm = GossipSection.Of(spec!).Algorithm;
         if (HasOptimum(spec!))
         {
             Plots.LogLines(Path.Combine(directory, "suboptimality.png"), title, "(f(x_avg) - f*) / f*",

@@ -1,4 +1,3 @@
-using Actors.Runtime.ParameterServer;
 using Actors.Learning.Compression;
 using Actors.Learning.Data;
 using Actors.Learning.Gossip;
@@ -56,21 +55,18 @@ public sealed class GossipParts : IKindRun
     /// <summary>Test loss and accuracy of a model (thread-safe with respect to the nodes' gradients).</summary>
     public (double Loss, double Accuracy) Evaluate(torch.Tensor model) => _evaluate(model);
 
-    public static GossipSettings SettingsOf(ExperimentSpec spec) =>
-        new(spec.Gossip.Algorithm, spec.Optimizer.Lr, spec.Gossip.Gamma, spec.Gossip.Alpha, spec.Gossip.ResyncEvery, spec.Compression.Rank, spec.Seed);
-
     /// <summary>The topology alone (cheap): what the CLI prints at start.</summary>
-    public static ITopology CreateTopology(ExperimentSpec spec) => TopologyFactory.Create(spec.Topology.ToSettings(), spec.Seed);
+    public static ITopology CreateTopology(ExperimentSpec spec, GossipSection section) => TopologyFactory.Create(section.Topology, spec.Seed);
 
     public static GossipParts Build(ExperimentSpec spec, Action<string> warn)
     {
-        if (!spec.IsGossip) throw new ArgumentException("not a gossip experiment");
-        spec.ValidateGossip();
-        var topology = CreateTopology(spec); // bad topology input fails before any data is loaded
-        var settings = SettingsOf(spec);
-        var compression = spec.Compression.Settings;
+        var section = GossipSection.Of(spec);
+        section.Validate(spec);
+        var topology = CreateTopology(spec, section); // bad topology input fails before any data is loaded
+        var settings = section.Settings(spec);
+        var compression = spec.Compression;
         Compressors.Create(compression, 0);
-        int n = spec.Topology.Nodes;
+        int n = section.Topology.Nodes;
         var dtype = spec.Model.DType == "float64" ? torch.ScalarType.Float64 : torch.ScalarType.Float32;
         var owned = new List<IDisposable>();
         try
@@ -82,7 +78,7 @@ public sealed class GossipParts : IKindRun
             if (spec.Model.Type == "logreg" && spec.Data.Dataset == "synthetic")
             {
                 var s = spec.Data.Synthetic;
-                var convex = new ConvexSyntheticSpec(Math.Max(1, s.Train / n), s.Features, s.Classes, spec.SyntheticHeterogeneity);
+                var convex = new ConvexSyntheticSpec(Math.Max(1, s.Train / n), s.Features, s.Classes, section.Heterogeneity);
                 var logreg = LogisticRegressionProblem.Synthetic(convex, n, spec.Model.L2, dtype, spec.Data.BatchSize, spec.Seed);
                 owned.Add(logreg);
                 var (tx, ty) = ConvexSyntheticData.GenerateTest(convex, s.Test, spec.Seed);
@@ -128,7 +124,7 @@ public sealed class GossipParts : IKindRun
                 nodes[i] = GossipAlgorithms.Create(settings, i, x0, compressor, problem.Layout);
             }
             if (!owned.Contains(problem)) owned.Insert(0, problem);
-            return new GossipParts(problem, hasOptimum, evaluate, source, topology, settings, nodes, [.. owned]) { TopologyType = spec.Topology.Type };
+            return new GossipParts(problem, hasOptimum, evaluate, source, topology, settings, nodes, [.. owned]) { TopologyType = section.Topology.Type };
         }
         catch
         {

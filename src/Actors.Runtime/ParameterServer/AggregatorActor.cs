@@ -5,7 +5,6 @@ using Actors.Learning.Util;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Protocol;
 using Actors.Runtime.Engine;
-using Actors.Runtime.Running;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
 using TorchSharp;

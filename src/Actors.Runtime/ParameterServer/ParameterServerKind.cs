@@ -31,7 +31,7 @@ public sealed class ParameterServerKind : IExperimentKind
         if (!spec.Timing.VersionedRounds)
             throw new ExperimentConfigException($"compression.compress-broadcast = on needs timing.mode = sync or deadline (every worker must see every broadcast), not '{ConfigEnum.Name(spec.Timing.Mode)}'");
         // Broadcast deltas are tracked like error feedback, which only converges for contractive compressors (omega < 1).
-        if (compression.Type == "qsgd" || (compression.Type == "randk" && compression.Scaling == "unbiased"))
+        if (compression.Type == "qsgd" || (compression.Type == "randk" && compression.Scaling == RandKScaling.Unbiased))
             throw new ExperimentConfigException($"compression.compress-broadcast = on needs a contractive compressor (topk, random-block, sign, powersgd, or randk with compression.scaling = contractive), not '{compression.Type}'{(compression.Type == "randk" ? " with unbiased scaling" : "")}");
     }
 

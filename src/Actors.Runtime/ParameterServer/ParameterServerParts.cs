@@ -45,7 +45,7 @@ public sealed class ParameterServerParts : IKindRun
     {
         new ParameterServerKind().Validate(spec); // fails fast on bad input, before loading any data
         var aggregator = CreateAggregator(spec);
-        var compression = spec.Compression.Settings;
+        var compression = spec.Compression;
         Compressors.Create(compression, 0); // validates the compression block before loading any data
         var data = spec.Data.Dataset == "synthetic"
             ? SyntheticData.Generate(spec.Data.Synthetic, spec.Seed)
@@ -64,7 +64,7 @@ public sealed class ParameterServerParts : IKindRun
         var byzantine = new List<LocalTrainer>();
         for (int b = 0; b < spec.Workers.Byzantine; b++)
         {
-            var attack = AttackFactory.Create(spec.Attack.Settings, spec.Workers.Total, spec.Workers.Byzantine)!;
+            var attack = AttackFactory.Create(spec.Attack, spec.Workers.Total, spec.Workers.Byzantine)!;
             attacks.Add(attack);
             var shard = data.Train.View(shards[spec.Workers.Honest + b], $"byzantine-{b}");
             byzantine.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, attack.SendsRawGradient ? 0 : spec.Optimizer.WorkerMomentum,
@@ -122,13 +122,13 @@ public sealed class ParameterServerParts : IKindRun
         IAggregator aggregator;
         try
         {
-            aggregator = AggregatorFactory.Create(spec.Aggregator.Settings, spec.Workers.Total, spec.Workers.Byzantine);
+            aggregator = AggregatorFactory.Create(spec.Aggregator, spec.Workers.Total, spec.Workers.Byzantine);
         }
         catch (ArgumentException e)
         {
             throw new ExperimentConfigException(e.Message);
         }
-        return spec.Aggregator.FilterEps > 0 ? new Learning.Conformal.ConformalFilter(aggregator, spec.Aggregator.FilterEps, spec.Aggregator.FilterK) : aggregator;
+        return spec.ConformalFilter.Enabled ? new Learning.Conformal.ConformalFilter(aggregator, spec.ConformalFilter.Eps, spec.ConformalFilter.K) : aggregator;
     }
 
     string IKindRun.DataSource => Data.Source;

@@ -10,19 +10,21 @@ namespace Actors.Runtime.Simulation;
 public abstract class SimulatedActor : ReceiveActor
 {
     private IActorRef? _originalSender;
+    private IInboundAdapter? _inbound;
+    private bool _inboundLooked;
 
     /// <summary>The sender of the current message (the original sender for clock deliveries).</summary>
     protected IActorRef MessageSender => _originalSender ?? Sender;
 
     protected override bool AroundReceive(Receive receive, object message)
     {
-        // Cluster mode: a big learning message arrives as a side-channel handle; claim the bytes, then handle the message itself.
-        if (Cluster.ClusterNetwork.IsLearningMessage(message))
+        // Cluster mode: a big learning message arrives as a side-channel handle; the transport claims the bytes first.
+        if (!_inboundLooked)
         {
-            Cluster.ClusterNetwork.Claim(Context.System, (Transport.BulkHandle)message).PipeTo(Self, Sender);
-            return true;
+            _inbound = InboundHook.Get(Context.System).Adapter;
+            _inboundLooked = true;
         }
-        if (message is Cluster.BulkDropped) return true;
+        if (_inbound is not null && _inbound.TryIntercept(message, Self, Sender, Context.System)) return true;
         if (message is not Delivery d) return base.AroundReceive(receive, message);
         var clock = Sender;
         _originalSender = d.OriginalSender;

@@ -105,4 +105,39 @@ public class ExperimentConfigSpec
         Assert.Equal(a.Optimizer, b.Optimizer);
         Assert.Equal(a.Timing, b.Timing);
     }
+
+    [Fact]
+    public void Includes_resolve_relative_to_the_including_file_and_a_missing_one_is_named()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "actors-include-test", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(dir, "shared"));
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "shared", "base.hocon"), "optimizer.lr = 0.25\ninclude \"more.hocon\"\n");
+            File.WriteAllText(Path.Combine(dir, "shared", "more.hocon"), "workers.honest = 7\n");
+            File.WriteAllText(Path.Combine(dir, "exp.hocon"), "include \"shared/base.hocon\"\nexperiment.steps = 11\n");
+            var spec = ExperimentSpec.Parse(ExperimentConfig.Load(Path.Combine(dir, "exp.hocon"), []));
+            Assert.Equal((0.25, 7, 11), (spec.Optimizer.Lr, spec.Workers.Honest, spec.Steps));
+
+            File.WriteAllText(Path.Combine(dir, "bad.hocon"), "include \"nope.hocon\"\n");
+            var e = Assert.Throws<ExperimentConfigException>(() => ExperimentConfig.Load(Path.Combine(dir, "bad.hocon"), []));
+            Assert.Contains("include \"nope.hocon\" not found", e.Message, StringComparison.Ordinal);
+            Assert.Contains(Path.Combine(dir, "nope.hocon"), e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Theory]
+    [InlineData("data.dataset=fashion-mnist", "fashion-mnist")]
+    [InlineData("data.path=/tmp/a b", "/tmp/a b")]
+    [InlineData("akka.loglevel=DEBUG", "DEBUG")]
+    public void One_set_parser_serves_experiments_and_nodes(string assignment, string value)
+    {
+        var key = assignment[..assignment.IndexOf('=', StringComparison.Ordinal)];
+        Assert.Equal(value, HoconOverrides.Parse(assignment).GetString(key));
+        Assert.Equal(value, Actors.Runtime.Cluster.ClusterConfig.ParseOverride(assignment).GetString(key));
+    }
 }

@@ -39,7 +39,7 @@ public class GossipRunSpec(ITestOutputHelper output)
     private static IReadOnlyList<GossipStepRecord> Driver(ExperimentSpec spec, int steps, int every)
     {
         using var parts = GossipParts.Build(spec, _ => { });
-        var compression = spec.Compression.Settings;
+        var compression = spec.Compression;
         using var sim = new GossipSimulation(parts.Problem, parts.Topology, parts.Settings,
             i => Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "gossip-compressor", i)));
         return sim.Run(steps, every);

@@ -32,7 +32,7 @@ public class ByzantineActorSpec : TestKit
     {
         var spec = ExperimentKinds.Load(null, ["workers.honest=2", "workers.byzantine=1", $"attack.type={attack}", "experiment.mode=realtime"]);
         var network = new RealtimeNetwork(Sys.Scheduler);
-        var a = AttackFactory.Create(spec.Attack.Settings, 3, 1)!;
+        var a = AttackFactory.Create(spec.Attack, 3, 1)!;
         var actor = Sys.ActorOf(ByzantineActor.Props(2, 2, 3, 1, a, trainer, codec, network, new RealtimeClock(Sys.Scheduler),
             new NetworkModel(spec.Timing, 1, 3), simulated: false, versionedRounds: true, seed: 1));
         actor.Tell(new Wire(aggregator, [], []));
