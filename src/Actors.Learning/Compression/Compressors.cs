@@ -83,17 +83,13 @@ public sealed record CompressionSettings(
     };
 
     private static ArgumentException Bad(string key, string value, string valid) =>
-        new($"compression.{key}: invalid value '{value}'; expected {valid}");
+        new($"compression.{key} = '{value}' is invalid (valid: {valid})");
 }
 
-/// <summary>The registry: the only place that lists every compressor by its config name.</summary>
+/// <summary>Builds compressors from settings (the codecs themselves are listed in <see cref="Codecs"/>).</summary>
 public static class Compressors
 {
-    public static readonly IReadOnlyList<string> Names =
-    [
-        Identity.CodecName, TopK.CodecName, RandK.CodecName, RandomBlockSparsifier.CodecName,
-        Qsgd.CodecName, ScaledSign.CodecName, PowerSgd.CodecName,
-    ];
+    public static IReadOnlyList<string> Names => Codecs.Names;
 
     /// <summary>
     /// Builds the compressor the settings describe, wrapped in <see cref="ErrorFeedback"/> when asked.
@@ -105,25 +101,12 @@ public static class Compressors
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (!(settings.Ratio > 0 && settings.Ratio <= 1))
-            throw new ArgumentException($"compression.ratio: invalid value '{settings.Ratio.ToString(CultureInfo.InvariantCulture)}'; expected a number in (0, 1]", nameof(settings));
+            throw new ArgumentException($"compression.ratio = {settings.Ratio.ToString(CultureInfo.InvariantCulture)} is invalid (valid: a number in (0, 1], e.g. 0.01 for 1%)", nameof(settings));
         if (settings.Rank < 1)
-            throw new ArgumentException($"compression.rank: invalid value '{settings.Rank}'; expected an integer >= 1", nameof(settings));
+            throw new ArgumentException($"compression.rank = {settings.Rank} is invalid (valid: an integer >= 1)", nameof(settings));
         if (settings.Levels < 1 || settings.Levels > Qsgd.MaxLevels)
-            throw new ArgumentException($"compression.levels: invalid value '{settings.Levels}'; expected an integer in [1, {Qsgd.MaxLevels}]", nameof(settings));
-        ICompressor inner = settings.Type switch
-        {
-            Identity.CodecName => new Identity(),
-            TopK.CodecName => new TopK(settings.Ratio),
-            RandK.CodecName => new RandK(settings.Ratio, settings.Scaling),
-            RandomBlockSparsifier.CodecName => settings.Block == RandomBlockSize.Rank
-                ? RandomBlockSparsifier.RankMatched(settings.Rank)
-                : new RandomBlockSparsifier(settings.Ratio),
-            Qsgd.CodecName => new Qsgd(settings.Levels, seed),
-            ScaledSign.CodecName => new ScaledSign(),
-            PowerSgd.CodecName => new PowerSgd(settings.Rank),
-            _ => throw new ArgumentException(
-                $"compression.type: invalid value '{settings.Type}'; expected {string.Join(" | ", Names)}", nameof(settings)),
-        };
+            throw new ArgumentException($"compression.levels = {settings.Levels} is invalid (valid: an integer in [1, {Qsgd.MaxLevels}])", nameof(settings));
+        var inner = Codecs.Get(settings.Type).Create(settings, seed);
         return settings.ErrorFeedback ? new ErrorFeedback(inner) : inner;
     }
 
@@ -134,24 +117,6 @@ public static class Compressors
         return Create(CompressionSettings.Parse(keys), seed);
     }
 
-    /// <summary>Decompresses any message by its codec, without the sender's compressor (what a receiver does).</summary>
-    public static torch.Tensor Decompress(CompressedTensor compressed)
-    {
-        ArgumentNullException.ThrowIfNull(compressed);
-        // A dispose scope holds every intermediate tensor: a chained temporary (x.reshape(..).to(..)) is otherwise only
-        // reachable from the native call and the GC may finalize it mid-call (seen here as "tensor does not have a device").
-        using var scope = torch.NewDisposeScope();
-        var result = compressed.Codec switch
-        {
-            Identity.CodecName => Identity.Reconstruct(compressed),
-            TopK.CodecName => TopK.Reconstruct(compressed),
-            RandK.CodecName => RandK.Reconstruct(compressed),
-            RandomBlockSparsifier.CodecName => RandomBlockSparsifier.Reconstruct(compressed),
-            Qsgd.CodecName => Qsgd.Reconstruct(compressed),
-            ScaledSign.CodecName => ScaledSign.Reconstruct(compressed),
-            PowerSgd.CodecName => PowerSgd.Reconstruct(compressed),
-            _ => throw new ArgumentException($"unknown codec '{compressed.Codec}'; expected {string.Join(" | ", Names)}", nameof(compressed)),
-        };
-        return result.MoveToOuterDisposeScope();
-    }
+    /// <summary>Decompresses any message by its codec (<see cref="Codecs.Decompress"/>).</summary>
+    public static torch.Tensor Decompress(CompressedTensor compressed) => Codecs.Decompress(compressed);
 }

@@ -3,7 +3,7 @@ using TorchSharp;
 
 namespace Actors.Learning.Wire;
 
-/// <summary>The stable numeric ids the wire uses for codecs and dtypes (never reorder: append).</summary>
+/// <summary>The wire format's constants and the stable numeric ids of dtypes (never reorder: append); codec ids are in <see cref="Codecs"/>.</summary>
 public static class PayloadFormat
 {
     public const byte Version = 1;
@@ -22,27 +22,18 @@ public static class PayloadFormat
     /// <summary>Largest element count of any tensor (and of the decompressed vector).</summary>
     public const long MaxElements = int.MaxValue;
 
-    private static readonly string[] CodecNames =
-    [
-        Identity.CodecName, TopK.CodecName, RandK.CodecName, RandomBlockSparsifier.CodecName,
-        Qsgd.CodecName, ScaledSign.CodecName, PowerSgd.CodecName,
-    ];
-
     private static readonly torch.ScalarType[] DTypes =
     [
         torch.ScalarType.Float32, torch.ScalarType.Float64, torch.ScalarType.Int8, torch.ScalarType.Byte,
         torch.ScalarType.Int16, torch.ScalarType.Int32, torch.ScalarType.Int64,
     ];
 
-    public static byte CodecId(string codec)
-    {
-        int i = Array.IndexOf(CodecNames, codec);
-        return i >= 0 ? (byte)(i + 1) : throw new ArgumentException($"codec '{codec}' has no wire id; known: {string.Join(", ", CodecNames)}", nameof(codec));
-    }
+    /// <summary>The codec's wire id (<see cref="Codecs"/>).</summary>
+    public static byte CodecId(string codec) => Codecs.Get(codec).WireId;
 
     public static bool TryCodecName(byte id, out string name)
     {
-        name = id >= 1 && id <= CodecNames.Length ? CodecNames[id - 1] : "";
+        name = Codecs.TryGet(id, out var codec) ? codec.Name : "";
         return name.Length > 0;
     }
 

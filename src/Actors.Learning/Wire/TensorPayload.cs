@@ -5,12 +5,6 @@ using TorchSharp;
 
 namespace Actors.Learning.Wire;
 
-/// <summary>One tensor inside a payload: its dtype, shape and where its raw little-endian bytes sit in the buffer.</summary>
-public sealed record PayloadPart(torch.ScalarType DType, long[] Shape, int Offset, int Length)
-{
-    public long Numel => Shape.Aggregate(1L, (a, b) => a * b);
-}
-
 /// <summary>
 /// A compressed tensor as bytes, in the wire format, and a validated view of them. Layout (little-endian):
 /// <code>
@@ -24,7 +18,7 @@ public sealed record PayloadPart(torch.ScalarType DType, long[] Shape, int Offse
 /// <see cref="Decode"/> checks everything a peer could lie about and throws only <see cref="SerializationException"/>.
 /// <see cref="SizeBytes"/> is exactly what the serializer writes; <see cref="SizeOf"/> computes it without encoding.
 /// </summary>
-public sealed class TensorPayload
+public sealed class TensorPayload : IPayloadView
 {
     private byte[]? _buffer;
     private readonly torch.Tensor[]? _local;
@@ -252,18 +246,10 @@ public sealed class TensorPayload
     }
 
     /// <summary>Exact size of the payload <see cref="FromCompressed"/> would build, without building it.</summary>
-    public static int SizeOf(CompressedTensor compressed)
-    {
-        ArgumentNullException.ThrowIfNull(compressed);
-        long size = HeaderSize(compressed.Shape.Length, compressed.Scalars.Length);
-        foreach (var p in compressed.Parts)
-            size += PayloadFormat.FixedPartHeaderBytes + 8L * p.dim() + p.numel() * PayloadFormat.ElementSize(p.dtype);
-        return checked((int)size);
-    }
+    public static int SizeOf(CompressedTensor compressed) => PayloadCodec.SizeOf(compressed);
 
     /// <summary>Size of the same vector sent uncompressed (codec `none`): the `bytes_uplink_uncompressed` figure.</summary>
-    public static int UncompressedSizeBytes(long numel, torch.ScalarType dtype = torch.ScalarType.Float32) =>
-        checked((int)(HeaderSize(1, 0) + PayloadFormat.FixedPartHeaderBytes + 8 + numel * PayloadFormat.ElementSize(dtype)));
+    public static int UncompressedSizeBytes(long numel, torch.ScalarType dtype = torch.ScalarType.Float32) => PayloadCodec.UncompressedSizeBytes(numel, dtype);
 
     /// <summary>The payload of an uncompressed vector (codec `none`).</summary>
     public static TensorPayload FromTensor(torch.Tensor x)
@@ -277,46 +263,7 @@ public sealed class TensorPayload
     /// <summary>Serializes a compressed tensor (one copy of each part's bytes). Does not take ownership.</summary>
     public static TensorPayload FromCompressed(CompressedTensor compressed)
     {
-        ArgumentNullException.ThrowIfNull(compressed);
-        if (compressed.Shape.Length > PayloadFormat.MaxRank) throw new ArgumentException($"rank {compressed.Shape.Length} > {PayloadFormat.MaxRank}", nameof(compressed));
-        if (compressed.Scalars.Length > PayloadFormat.MaxScalars) throw new ArgumentException($"{compressed.Scalars.Length} scalars > {PayloadFormat.MaxScalars}", nameof(compressed));
-        if (compressed.Parts.Count > PayloadFormat.MaxParts) throw new ArgumentException($"{compressed.Parts.Count} parts > {PayloadFormat.MaxParts}", nameof(compressed));
-        byte codec = PayloadFormat.CodecId(compressed.Codec);
-        byte dtype = PayloadFormat.DTypeId(compressed.DType);
-        var buffer = GC.AllocateUninitializedArray<byte>(SizeOf(compressed));
-        var span = buffer.AsSpan();
-        span[0] = PayloadFormat.Version;
-        span[1] = codec;
-        span[2] = dtype;
-        span[3] = (byte)compressed.Shape.Length;
-        span[4] = (byte)compressed.Scalars.Length;
-        span[5] = 0;
-        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], (ushort)compressed.Parts.Count);
-        BinaryPrimitives.WriteInt64LittleEndian(span[8..], compressed.Seed);
-        int pos = PayloadFormat.FixedHeaderBytes;
-        foreach (var dim in compressed.Shape) { BinaryPrimitives.WriteInt64LittleEndian(span[pos..], dim); pos += 8; }
-        foreach (var s in compressed.Scalars) { BinaryPrimitives.WriteDoubleLittleEndian(span[pos..], s); pos += 8; }
-        var parts = new PayloadPart[compressed.Parts.Count];
-        int dataPos = pos;
-        foreach (var p in compressed.Parts)
-        {
-            if (p.dim() > PayloadFormat.MaxPartRank) throw new ArgumentException($"part rank {p.dim()} > {PayloadFormat.MaxPartRank}", nameof(compressed));
-            dataPos += PayloadFormat.FixedPartHeaderBytes + 8 * (int)p.dim();
-        }
-        for (int i = 0; i < parts.Length; i++)
-        {
-            var p = compressed.Parts[i];
-            span[pos] = PayloadFormat.DTypeId(p.dtype);
-            span[pos + 1] = (byte)p.dim();
-            pos += 2;
-            foreach (var dim in p.shape) { BinaryPrimitives.WriteInt64LittleEndian(span[pos..], dim); pos += 8; }
-            int length = checked((int)(p.numel() * PayloadFormat.ElementSize(p.dtype)));
-            BinaryPrimitives.WriteInt64LittleEndian(span[pos..], length);
-            pos += 8;
-            CopyOut(p, span.Slice(dataPos, length));
-            parts[i] = new PayloadPart(p.dtype, p.shape, dataPos, length);
-            dataPos += length;
-        }
+        var (buffer, parts) = PayloadCodec.Write(compressed);
         return new TensorPayload(buffer, compressed.Codec, compressed.DType, (long[])compressed.Shape.Clone(), compressed.Seed, (double[])compressed.Scalars.Clone(), parts);
     }
 
@@ -385,102 +332,16 @@ public sealed class TensorPayload
             return dense;
         }
         using var compressed = ToCompressed();
-        return Compressors.Decompress(compressed);
-    }
-
-    private static long HeaderSize(int rank, int scalars) => PayloadFormat.FixedHeaderBytes + 8L * rank + 8L * scalars;
-
-    private static void CopyOut(torch.Tensor t, Span<byte> destination)
-    {
-        if (destination.Length == 0) return;
-        if (t.device_type == DeviceType.CPU && t.is_contiguous())
-        {
-            t.bytes.CopyTo(destination);
-            return;
-        }
-        using var c = t.cpu().contiguous();
-        c.bytes.CopyTo(destination);
+        return Codecs.Decompress(compressed);
     }
 
     private static TensorPayload DecodeChecked(byte[] bytes, long maxElements, bool allowNonFiniteValues)
     {
-        if (bytes is null) throw Malformed("null buffer");
-        var span = bytes.AsSpan();
-        if (span.Length < PayloadFormat.FixedHeaderBytes) throw Malformed($"{span.Length} bytes is shorter than the {PayloadFormat.FixedHeaderBytes}-byte header");
-        if (span[0] != PayloadFormat.Version) throw Malformed($"unknown version {span[0]} (this build reads {PayloadFormat.Version})");
-        if (!PayloadFormat.TryCodecName(span[1], out var codec)) throw Malformed($"unknown codec id {span[1]}");
-        if (!PayloadFormat.TryDType(span[2], out var dtype)) throw Malformed($"unknown dtype id {span[2]}");
-        if (dtype != torch.ScalarType.Float32 && dtype != torch.ScalarType.Float64) throw Malformed($"a payload decompresses to float32 or float64, not {dtype}");
-        int rank = span[3], scalarCount = span[4];
-        if (rank > PayloadFormat.MaxRank) throw Malformed($"rank {rank} > {PayloadFormat.MaxRank}");
-        if (scalarCount > PayloadFormat.MaxScalars) throw Malformed($"{scalarCount} scalars > {PayloadFormat.MaxScalars}");
-        if (span[5] != 0) throw Malformed("reserved header byte is not 0");
-        int partCount = BinaryPrimitives.ReadUInt16LittleEndian(span[6..]);
-        if (partCount > PayloadFormat.MaxParts) throw Malformed($"{partCount} parts > {PayloadFormat.MaxParts}");
-        long seed = BinaryPrimitives.ReadInt64LittleEndian(span[8..]);
-        int pos = PayloadFormat.FixedHeaderBytes;
-        var shape = ReadDims(span, ref pos, rank, maxElements, "shape");
-        var numel = shape.Aggregate(1L, (a, b) => a * b);
-        Need(span, pos, 8L * scalarCount, "scalars");
-        var scalars = new double[scalarCount];
-        for (int i = 0; i < scalarCount; i++, pos += 8)
-        {
-            scalars[i] = BinaryPrimitives.ReadDoubleLittleEndian(span[pos..]);
-            if (!double.IsFinite(scalars[i])) throw Malformed($"scalar {i} is not finite");
-        }
-        var headers = new (torch.ScalarType DType, long[] Shape, long Length)[partCount];
-        long dataBytes = 0;
-        for (int i = 0; i < partCount; i++)
-        {
-            Need(span, pos, 2, $"part {i} header");
-            if (!PayloadFormat.TryDType(span[pos], out var partType)) throw Malformed($"part {i}: unknown dtype id {span[pos]}");
-            int partRank = span[pos + 1];
-            pos += 2;
-            if (partRank > PayloadFormat.MaxPartRank) throw Malformed($"part {i}: rank {partRank} > {PayloadFormat.MaxPartRank}");
-            var partShape = ReadDims(span, ref pos, partRank, PayloadFormat.MaxElements, $"part {i} shape");
-            Need(span, pos, 8, $"part {i} length");
-            long length = BinaryPrimitives.ReadInt64LittleEndian(span[pos..]);
-            pos += 8;
-            long expected = partShape.Aggregate(1L, (a, b) => a * b) * PayloadFormat.ElementSize(partType);
-            if (length != expected) throw Malformed($"part {i}: length {length} does not match its shape and dtype ({expected} bytes)");
-            if (length > span.Length) throw Malformed($"part {i}: length {length} exceeds the buffer");
-            dataBytes += length;
-            headers[i] = (partType, partShape, length);
-        }
-        if (pos + dataBytes != span.Length)
-            throw Malformed($"buffer has {span.Length} bytes; the header announces {pos + dataBytes}");
-        var parts = new PayloadPart[partCount];
-        for (int i = 0; i < partCount; i++)
-        {
-            parts[i] = new PayloadPart(headers[i].DType, headers[i].Shape, pos, (int)headers[i].Length);
-            pos += (int)headers[i].Length;
-        }
+        var (codec, dtype, shape, seed, scalars, parts) = PayloadCodec.Read(bytes, maxElements);
         var payload = new TensorPayload(bytes, codec, dtype, shape, seed, scalars, parts);
-        PayloadRules.Check(payload, numel, allowNonFiniteValues);
+        Codecs.Get(codec).CheckPayload(payload, shape.Aggregate(1L, (x, y) => x * y), allowNonFiniteValues);
         return payload;
     }
 
-    private static long[] ReadDims(ReadOnlySpan<byte> span, ref int pos, int rank, long maxElements, string what)
-    {
-        Need(span, pos, 8L * rank, what);
-        var dims = new long[rank];
-        long product = 1;
-        for (int i = 0; i < rank; i++, pos += 8)
-        {
-            long dim = BinaryPrimitives.ReadInt64LittleEndian(span[pos..]);
-            if (dim < 0 || dim > maxElements) throw Malformed($"{what}: dimension {dim} out of [0, {maxElements}]");
-            dims[i] = dim;
-            if (dim != 0 && product > maxElements / dim) product = maxElements + 1;
-            else product *= dim;
-        }
-        if (product > maxElements) throw Malformed($"{what}: more than {maxElements} elements");
-        return dims;
-    }
-
-    private static void Need(ReadOnlySpan<byte> span, int pos, long count, string what)
-    {
-        if (pos + count > span.Length) throw Malformed($"buffer ends inside the {what}");
-    }
-
-    internal static SerializationException Malformed(string why) => new($"malformed tensor payload: {why}");
+    internal static SerializationException Malformed(string why) => PayloadChecks.Malformed(why);
 }

@@ -21,6 +21,22 @@ public class CompressorsRegistrySpec
     }
 
     [Fact]
+    public void Wire_ids_are_the_ones_payloads_already_carry_and_every_codec_has_all_its_parts()
+    {
+        // Payloads on the wire and in checkpoints carry these ids: a new codec appends one, none is ever renumbered.
+        Assert.Equal(new (string, byte)[] { ("none", 1), ("topk", 2), ("randk", 3), ("random-block", 4), ("qsgd", 5), ("sign", 6), ("powersgd", 7) },
+            Codecs.All.Select(c => (c.Name, c.WireId)).ToArray());
+        Assert.Equal(Codecs.All.Count, Codecs.All.Select(c => c.WireId).Distinct().Count());
+        foreach (var c in Codecs.All)
+        {
+            Assert.True(Wire.PayloadFormat.TryCodecName(c.WireId, out var name) && name == c.Name);
+            Assert.NotNull(c.Create);
+            Assert.NotNull(c.Reconstruct);
+            Assert.NotNull(c.Check);
+        }
+    }
+
+    [Fact]
     public void Registry_applies_settings()
     {
         var randk = Assert.IsType<RandK>(Compressors.Create("randk", new Dictionary<string, string> { ["ratio"] = "0.05", ["scaling"] = "contractive" }));

@@ -1,76 +1,88 @@
 using System.Buffers.Binary;
-using Actors.Learning.Compression;
 using TorchSharp;
 
-namespace Actors.Learning.Wire;
+namespace Actors.Learning.Compression;
+
+/// <summary>One tensor inside a payload: its dtype, shape and where its raw little-endian bytes sit in the buffer.</summary>
+public sealed record PayloadPart(torch.ScalarType DType, long[] Shape, int Offset, int Length)
+{
+    public long Numel => Shape.Aggregate(1L, (a, b) => a * b);
+}
+
+/// <summary>What a codec's payload check reads of a decoded message (the wire format's view of it).</summary>
+public interface IPayloadView
+{
+    string Codec { get; }
+    torch.ScalarType DType { get; }
+    IReadOnlyList<double> Scalars { get; }
+    IReadOnlyList<PayloadPart> Parts { get; }
+    ReadOnlySpan<byte> PartBytes(int index);
+}
 
 /// <summary>
 /// What each codec's parts must look like, checked on decode so that a payload that passes can always be turned back
-/// into tensors and decompressed (no index out of range, no length that disagrees with the shape).
+/// into tensors and decompressed (no index out of range, no length that disagrees with the shape). Each codec's
+/// descriptor in <see cref="Codecs"/> names its check; the finiteness check of values is shared.
 /// </summary>
-internal static class PayloadRules
+public static class PayloadChecks
 {
-    public static void Check(TensorPayload p, long numel, bool allowNonFiniteValues)
+    public static void Identity(IPayloadView p, long numel)
     {
-        switch (p.Codec)
-        {
-            case Identity.CodecName:
-                Expect(p, parts: 1, scalars: 0);
-                Values(p, 0, numel, exact: true);
-                break;
-            case TopK.CodecName:
-                Expect(p, parts: 2, scalars: 0);
-                long k = Values(p, 0, numel, exact: false);
-                var idx = p.Parts[1];
-                if (idx.Shape.Length != 1 || idx.Numel != k) throw Bad(p, "indices must be 1-D with one index per value");
-                if (idx.DType == torch.ScalarType.Int32) CheckIndices32(p.PartBytes(1), numel, p);
-                else if (idx.DType == torch.ScalarType.Int64) CheckIndices64(p.PartBytes(1), numel, p);
-                else throw Bad(p, $"indices must be int32 or int64, not {idx.DType}");
-                break;
-            case RandK.CodecName:
-                Expect(p, parts: 1, scalars: 0);
-                Values(p, 0, numel, exact: false);
-                break;
-            case RandomBlockSparsifier.CodecName:
-                CheckRandomBlock(p, numel);
-                break;
-            case Qsgd.CodecName:
-                CheckQsgd(p, numel);
-                break;
-            case ScaledSign.CodecName:
-                Expect(p, parts: 1, scalars: 1);
-                if (p.Scalars[0] < 0) throw Bad(p, "scale must be >= 0");
-                Representable(p, p.Scalars[0], "scale");
-                var bits = p.Parts[0];
-                if (bits.DType != torch.ScalarType.Byte || bits.Shape.Length != 1 || bits.Numel != (numel + 7) / 8)
-                    throw Bad(p, $"signs must be 1-D uint8 of {(numel + 7) / 8} bytes");
-                break;
-            case PowerSgd.CodecName:
-                CheckPowerSgd(p, numel);
-                break;
-            default:
-                throw Bad(p, "no rules for this codec");
-        }
-        if (!allowNonFiniteValues)
-            for (int i = 0; i < p.Parts.Count; i++)
-                CheckFinite(p, i);
+        Expect(p, parts: 1, scalars: 0);
+        Values(p, 0, numel, exact: true);
     }
 
+    public static void TopK(IPayloadView p, long numel)
+    {
+        Expect(p, parts: 2, scalars: 0);
+        long k = Values(p, 0, numel, exact: false);
+        var idx = p.Parts[1];
+        if (idx.Shape.Length != 1 || idx.Numel != k) throw Bad(p, "indices must be 1-D with one index per value");
+        if (idx.DType == torch.ScalarType.Int32) CheckIndices32(p.PartBytes(1), numel, p);
+        else if (idx.DType == torch.ScalarType.Int64) CheckIndices64(p.PartBytes(1), numel, p);
+        else throw Bad(p, $"indices must be int32 or int64, not {idx.DType}");
+    }
+
+    public static void RandK(IPayloadView p, long numel)
+    {
+        Expect(p, parts: 1, scalars: 0);
+        Values(p, 0, numel, exact: false);
+    }
+
+    public static void ScaledSign(IPayloadView p, long numel)
+    {
+        Expect(p, parts: 1, scalars: 1);
+        if (p.Scalars[0] < 0) throw Bad(p, "scale must be >= 0");
+        Representable(p, p.Scalars[0], "scale");
+        var bits = p.Parts[0];
+        if (bits.DType != torch.ScalarType.Byte || bits.Shape.Length != 1 || bits.Numel != (numel + 7) / 8)
+            throw Bad(p, $"signs must be 1-D uint8 of {(numel + 7) / 8} bytes");
+    }
+
+    /// <summary>Unless NaN/Inf values are allowed (the receiver counts them as non-finite updates instead), every float part must be finite.</summary>
+    public static void Finite(IPayloadView p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        for (int i = 0; i < p.Parts.Count; i++) CheckFinite(p, i);
+    }
+
+    internal static System.Runtime.Serialization.SerializationException Malformed(string why) => new($"malformed tensor payload: {why}");
+
     /// <summary>A scalar that becomes a value must fit the payload dtype (1e300 is finite but not a float32).</summary>
-    private static void Representable(TensorPayload p, double value, string what)
+    private static void Representable(IPayloadView p, double value, string what)
     {
         if (p.DType == torch.ScalarType.Float32 && Math.Abs(value) > float.MaxValue)
             throw Bad(p, $"{what} {value:G3} does not fit in float32");
     }
 
-    private static void Expect(TensorPayload p, int parts, int scalars)
+    private static void Expect(IPayloadView p, int parts, int scalars)
     {
         if (p.Parts.Count != parts) throw Bad(p, $"expected {parts} part(s), got {p.Parts.Count}");
         if (p.Scalars.Count != scalars) throw Bad(p, $"expected {scalars} scalar(s), got {p.Scalars.Count}");
     }
 
     /// <summary>A 1-D values part in the payload dtype; returns its length.</summary>
-    private static long Values(TensorPayload p, int index, long numel, bool exact)
+    private static long Values(IPayloadView p, int index, long numel, bool exact)
     {
         var part = p.Parts[index];
         if (part.DType != p.DType) throw Bad(p, $"values are {part.DType}, the payload says {p.DType}");
@@ -80,7 +92,7 @@ internal static class PayloadRules
         return part.Numel;
     }
 
-    private static void CheckIndices32(ReadOnlySpan<byte> bytes, long numel, TensorPayload p)
+    private static void CheckIndices32(ReadOnlySpan<byte> bytes, long numel, IPayloadView p)
     {
         for (int i = 0; i < bytes.Length; i += 4)
         {
@@ -89,7 +101,7 @@ internal static class PayloadRules
         }
     }
 
-    private static void CheckIndices64(ReadOnlySpan<byte> bytes, long numel, TensorPayload p)
+    private static void CheckIndices64(ReadOnlySpan<byte> bytes, long numel, IPayloadView p)
     {
         for (int i = 0; i < bytes.Length; i += 8)
         {
@@ -98,7 +110,7 @@ internal static class PayloadRules
         }
     }
 
-    private static void CheckRandomBlock(TensorPayload p, long numel)
+    public static void RandomBlock(IPayloadView p, long numel)
     {
         Expect(p, parts: 2, scalars: 0);
         long values = Values(p, 0, numel, exact: false);
@@ -120,13 +132,13 @@ internal static class PayloadRules
         if (kept != values) throw Bad(p, $"segments keep {kept} values, {values} were sent");
     }
 
-    private static void CheckQsgd(TensorPayload p, long numel)
+    public static void Qsgd(IPayloadView p, long numel)
     {
         Expect(p, parts: 1, scalars: 2);
         double norm = p.Scalars[0], s = p.Scalars[1];
         if (norm < 0) throw Bad(p, "norm must be >= 0");
         Representable(p, norm, "norm");
-        if (s < 1 || s > Qsgd.MaxLevels || s != Math.Floor(s)) throw Bad(p, $"levels {s} is not an integer in [1, {Qsgd.MaxLevels}]");
+        if (s < 1 || s > Compression.Qsgd.MaxLevels || s != Math.Floor(s)) throw Bad(p, $"levels {s} is not an integer in [1, {Compression.Qsgd.MaxLevels}]");
         var q = p.Parts[0];
         if (q.Shape.Length != 1 || q.Numel != numel) throw Bad(p, $"expected {numel} levels");
         var bytes = p.PartBytes(0);
@@ -147,7 +159,7 @@ internal static class PayloadRules
         }
     }
 
-    private static void CheckPowerSgd(TensorPayload p, long numel)
+    public static void PowerSgd(IPayloadView p, long numel)
     {
         if (p.Scalars.Count != 0) throw Bad(p, "expected no scalars");
         long covered = 0;
@@ -179,7 +191,7 @@ internal static class PayloadRules
         if (covered != numel) throw Bad(p, $"parts describe {covered} values of {numel}");
     }
 
-    private static void CheckFinite(TensorPayload p, int index)
+    private static void CheckFinite(IPayloadView p, int index)
     {
         var bytes = p.PartBytes(index);
         if (p.Parts[index].DType == torch.ScalarType.Float32)
@@ -194,6 +206,5 @@ internal static class PayloadRules
         }
     }
 
-    private static System.Runtime.Serialization.SerializationException Bad(TensorPayload p, string why) =>
-        TensorPayload.Malformed($"{p.Codec}: {why}");
+    private static System.Runtime.Serialization.SerializationException Bad(IPayloadView p, string why) => Malformed($"{p.Codec}: {why}");
 }
