@@ -1,11 +1,11 @@
-using Actors.Runtime.ParameterServer;
 using System.Diagnostics;
 using System.Globalization;
 using Actors.Learning.Aggregation;
 using Actors.Learning.Training;
 using Actors.Learning.Util;
-using Actors.Runtime.Experiments;
 using Actors.Runtime.Engine;
+using Actors.Runtime.Experiments;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Running;
 using TorchSharp;
 

@@ -1,6 +1,6 @@
-using Actors.Runtime.Experiments;
 using System.ComponentModel;
 using Actors.Runtime.Cluster;
+using Actors.Runtime.Experiments;
 using Spectre.Console.Cli;
 
 namespace Actors.Cli.Commands;

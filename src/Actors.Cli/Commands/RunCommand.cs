@@ -1,9 +1,9 @@
 using System.ComponentModel;
 using System.Globalization;
 using Actors.Runtime.Cluster;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Output;
-using Actors.Runtime.Engine;
 using Actors.Runtime.Running;
 using Spectre.Console;
 using Spectre.Console.Cli;

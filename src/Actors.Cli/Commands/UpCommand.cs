@@ -1,7 +1,7 @@
-using Actors.Runtime.Experiments;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
+using Actors.Runtime.Experiments;
 using Spectre.Console.Cli;
 
 namespace Actors.Cli.Commands;

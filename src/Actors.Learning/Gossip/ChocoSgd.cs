@@ -1,6 +1,6 @@
-using Actors.Learning.Util;
 using Actors.Learning.Compression;
 using Actors.Learning.Models;
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Gossip;

@@ -1,6 +1,6 @@
-using Actors.Runtime.Experiments;
 using System.Globalization;
 using System.Text;
+using Actors.Runtime.Experiments;
 using Actors.Runtime.Transport;
 using Akka.Configuration;
 

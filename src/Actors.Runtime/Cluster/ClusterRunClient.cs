@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Actors.Runtime.Engine;
-using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Output;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Running;
 using Akka.Actor;
 using static Actors.Runtime.Cluster.ClusterProtocol;

@@ -1,7 +1,7 @@
 using Actors.Learning.Training;
 using Actors.Runtime.Engine;
-using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Protocol;
 using Actors.Runtime.Running;
 using Actors.Runtime.Simulation;

@@ -1,9 +1,9 @@
 using Actors.Runtime.Engine;
 using Actors.Runtime.Experiments;
+using Actors.Runtime.Protocol;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
 using static Actors.Runtime.Gossip.GossipProtocol;
-using Actors.Runtime.Protocol;
 
 namespace Actors.Runtime.Gossip;
 

@@ -4,8 +4,8 @@ using Actors.Learning.Gossip;
 using Actors.Learning.Problems;
 using Actors.Learning.Training;
 using Actors.Learning.Util;
-using Actors.Runtime.Experiments;
 using Actors.Runtime.Engine;
+using Actors.Runtime.Experiments;
 using TorchSharp;
 
 namespace Actors.Runtime.Gossip;

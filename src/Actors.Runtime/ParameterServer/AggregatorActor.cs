@@ -1,10 +1,10 @@
-using Actors.Learning.Wire;
 using Actors.Learning.Aggregation;
 using Actors.Learning.Training;
 using Actors.Learning.Util;
+using Actors.Learning.Wire;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Protocol;
-using Actors.Runtime.Engine;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
 using TorchSharp;

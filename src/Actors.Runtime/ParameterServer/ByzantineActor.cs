@@ -1,8 +1,8 @@
-using Actors.Runtime.Engine;
 using Actors.Learning.Attacks;
 using Actors.Learning.Training;
 using Actors.Learning.Util;
 using Actors.Learning.Wire;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
 using TorchSharp;

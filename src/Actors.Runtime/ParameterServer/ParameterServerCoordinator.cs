@@ -1,7 +1,7 @@
 using Actors.Learning.Training;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Protocol;
-using Actors.Runtime.Engine;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
 using static Actors.Runtime.Protocol.ExperimentProtocol;

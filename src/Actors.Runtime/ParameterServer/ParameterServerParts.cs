@@ -1,13 +1,13 @@
 using Actors.Learning.Aggregation;
 using Actors.Learning.Attacks;
 using Actors.Learning.Compression;
-using Actors.Learning.Models;
-using Actors.Runtime.Engine;
-using Actors.Runtime.ParameterServer;
 using Actors.Learning.Data;
+using Actors.Learning.Models;
 using Actors.Learning.Training;
 using Actors.Learning.Util;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Experiments;
+using Actors.Runtime.ParameterServer;
 using TorchSharp;
 
 namespace Actors.Runtime.ParameterServer;

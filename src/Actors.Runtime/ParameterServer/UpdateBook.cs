@@ -1,5 +1,5 @@
-using static Actors.Runtime.Protocol.ParameterServerProtocol;
 using Actors.Runtime.Protocol;
+using static Actors.Runtime.Protocol.ParameterServerProtocol;
 
 namespace Actors.Runtime.ParameterServer;
 

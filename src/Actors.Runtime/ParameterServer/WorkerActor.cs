@@ -1,6 +1,6 @@
-using Actors.Runtime.Engine;
-using Actors.Learning.Wire;
 using Actors.Learning.Training;
+using Actors.Learning.Wire;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Protocol;
 using Actors.Runtime.Simulation;
 using Akka.Actor;

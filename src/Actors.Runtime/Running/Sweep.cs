@@ -1,7 +1,7 @@
-using Actors.Runtime.Engine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Experiments;
 using Akka.Configuration;
 using ScottPlot;

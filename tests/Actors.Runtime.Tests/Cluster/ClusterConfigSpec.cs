@@ -1,5 +1,5 @@
-using Actors.Runtime.Experiments;
 using Actors.Runtime.Cluster;
+using Actors.Runtime.Experiments;
 using Actors.Runtime.Transport;
 using Akka.Actor;
 using Akka.Configuration;

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
-using Actors.Runtime.Experiments;
 using Actors.Runtime.Engine;
+using Actors.Runtime.Experiments;
 using Actors.Runtime.Running;
 
 namespace Actors.Runtime.Tests.Golden;

@@ -1,10 +1,10 @@
-using Actors.Runtime.ParameterServer;
 using Actors.Learning.Compression;
 using Actors.Learning.Gossip;
 using Actors.Learning.Util;
+using Actors.Runtime.Engine;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Gossip;
-using Actors.Runtime.Engine;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Running;
 using Actors.Runtime.Tests.Running;
 using Xunit.Abstractions;

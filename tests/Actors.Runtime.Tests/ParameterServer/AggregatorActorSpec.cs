@@ -1,9 +1,9 @@
-using Actors.Learning.Wire;
 using Actors.Learning.Aggregation;
 using Actors.Learning.Training;
+using Actors.Learning.Wire;
 using Actors.Runtime.Engine;
-using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
+using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Protocol;
 using Actors.Runtime.Running;
 using Actors.Runtime.Simulation;

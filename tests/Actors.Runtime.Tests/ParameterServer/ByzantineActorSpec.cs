@@ -1,4 +1,3 @@
-using Actors.Runtime.Running;
 using Actors.Learning.Attacks;
 using Actors.Learning.Compression;
 using Actors.Learning.Data;
@@ -7,8 +6,9 @@ using Actors.Learning.Optim;
 using Actors.Learning.Training;
 using Actors.Learning.Wire;
 using Actors.Runtime.Engine;
-using Actors.Runtime.ParameterServer;
 using Actors.Runtime.Experiments;
+using Actors.Runtime.ParameterServer;
+using Actors.Runtime.Running;
 using Actors.Runtime.Simulation;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;

@@ -1,5 +1,5 @@
-using Actors.Runtime.Experiments;
 using Actors.Runtime.Engine;
+using Actors.Runtime.Experiments;
 using Actors.Runtime.Running;
 
 namespace Actors.Runtime.Tests.Running;

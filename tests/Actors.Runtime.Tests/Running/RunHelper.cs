@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Actors.Runtime.Experiments;
 using Actors.Runtime.Engine;
+using Actors.Runtime.Experiments;
 using Actors.Runtime.Running;
 
 namespace Actors.Runtime.Tests.Running;
