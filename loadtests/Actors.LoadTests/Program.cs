@@ -2,6 +2,7 @@
 // Each benchmark is one line here.
 var benchmarks = new SortedDictionary<string, (string Description, Func<string[], Task<int>> Run)>(StringComparer.Ordinal)
 {
+    ["async-scaling"] = ("sync vs async vs buffered at equal updates on the default experiment with stragglers: accuracy gap and virtual time", Actors.LoadTests.Timing.AsyncScaling.Run),
     ["actor-overhead"] = ("time per synchronous round through actors vs the same gradient computations in a plain loop", Actors.LoadTests.Overhead.ActorOverhead.Run),
     ["compression"] = ("compress + decompress throughput vs a memory copy; serializer MB/s; 100k-case payload fuzz", a => Task.FromResult(Actors.LoadTests.Compression.CompressionBenchmark.Run(a))),
     ["robustness"] = ("BenchmarkDotNet: each aggregator at n = 25/100, d = 1M, relative to mean (extra args go to BenchmarkDotNet)", a =>
