@@ -3,6 +3,9 @@
 var benchmarks = new SortedDictionary<string, (string Description, Func<string[], Task<int>> Run)>(StringComparer.Ordinal)
 {
     ["async-scaling"] = ("sync vs async vs buffered at equal updates on the default experiment with stragglers: accuracy gap and virtual time", Actors.LoadTests.Timing.AsyncScaling.Run),
+    ["memory"] = ("peak memory of a run by worker count (logreg, mlp), each in a child process, next to the banner's estimate", Actors.LoadTests.Memory.WorkerMemory.Run),
+    [Actors.LoadTests.Memory.WorkerMemory.ChildVerb] = ("(internal) one run of 'memory'", Actors.LoadTests.Memory.WorkerMemory.RunChild),
+    ["fuzz"] = ("randomized fuzzing of the learning-message envelope and the side channel's framing (100k cases each by default)", Actors.LoadTests.Fuzzing.WireFuzz.Run),
     ["actor-overhead"] = ("time per synchronous round through actors vs the same gradient computations in a plain loop", Actors.LoadTests.Overhead.ActorOverhead.Run),
     ["compression"] = ("compress + decompress throughput vs a memory copy; serializer MB/s; 100k-case payload fuzz", a => Task.FromResult(Actors.LoadTests.Compression.CompressionBenchmark.Run(a))),
     ["robustness"] = ("BenchmarkDotNet: each aggregator at n = 25/100, d = 1M, relative to mean (extra args go to BenchmarkDotNet)", a =>

@@ -121,6 +121,20 @@ public sealed class RunCommandSpec : IDisposable
     }
 
     [Fact]
+    public void A_spec_whose_memory_estimate_exceeds_the_machine_is_refused_naming_the_keys()
+    {
+        Assert.Equal(2, CliApp.Run(["run", "--quiet", "--out", _dir, "--set", "workers.honest=59000", "--set", "model.type=cnn"]));
+        Assert.False(Directory.Exists(_dir));
+        var spec = Runtime.Running.ExperimentKinds.Load(null, ["workers.honest=20000"]);
+        long estimate = Runtime.Running.ExperimentKinds.Of(spec).EstimateBytes(spec)!.Value;
+        Assert.InRange(estimate, 15L << 30, 80L << 30); // 20,000 mlp workers: more than a model-sized vector each
+        var e = Assert.Throws<Runtime.Experiments.ExperimentConfigException>(() => Runtime.Engine.MemoryBudget.Check(spec, estimate, 4L << 30, force: false));
+        Assert.Contains("workers.honest (now 20000)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("--force", e.Message, StringComparison.Ordinal);
+        Runtime.Engine.MemoryBudget.Check(spec, estimate, 4L << 30, force: true);
+    }
+
+    [Fact]
     public void Unknown_option_exits_2() => Assert.Equal(2, CliApp.Run(["run", "--bogus"]));
 
     [Fact]

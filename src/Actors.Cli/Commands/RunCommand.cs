@@ -31,7 +31,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string? Cluster { get; init; }
 
         [CommandOption("-f|--force")]
-        [Description("Replace an earlier run in the --out directory (without it, a non-empty run directory is refused).")]
+        [Description("Replace an earlier run in the --out directory (without it, a non-empty run directory is refused), and run even when the memory estimate exceeds the available memory.")]
         public bool Force { get; init; }
 
         [CommandOption("-q|--quiet")]
@@ -53,9 +53,11 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var spec = ExperimentKinds.Load(file, overrides);
         var kind = ExperimentKinds.Of(spec);
         var outDir = settings.Out ?? RunDirectory.DefaultPath(spec.Name, DateTime.Now);
+        var estimate = settings.Cluster is null ? kind.EstimateBytes(spec) : null;
+        if (estimate is { } bytes) MemoryBudget.Check(spec, bytes, MemoryBudget.AvailableBytes(), settings.Force);
         RunDirectory.Claim(outDir, settings.Force); // before any data is loaded: a directory that cannot be written, or holds an earlier run
         var progress = new RunProgress(spec.Steps);
-        AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Type} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {ConfigEnum.Name(spec.Timing.Mode)} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir} (data: {Learning.Data.DatasetLocator.Describe(spec.Data.Dataset, spec.Data.Path)})");
+        AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Type} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {ConfigEnum.Name(spec.Timing.Mode)} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir} (data: {Learning.Data.DatasetLocator.Describe(spec.Data.Dataset, spec.Data.Path)}{(estimate is { } e ? $", peak memory ~{MemoryBudget.Gib(e)}" : "")})");
         if (kind.Banner(spec) is { } banner) AnsiConsole.WriteLine(banner);
 
         using var stop = new StopSignal(cancellation); // Ctrl-C or SIGTERM: cancel the run; rows written so far stay

@@ -8,6 +8,15 @@ public static class ModelFactory
 {
     public static readonly string[] Types = ["logreg", "mlp", "cnn"];
 
+    /// <summary>Trainable parameters of a model, computed without building it (memory estimates before torch is loaded).</summary>
+    public static long ParameterCount(string type, long inputs, int classes) => type switch
+    {
+        "logreg" => inputs * classes + classes,
+        "mlp" => inputs * 256 + 256 + 256L * classes + classes,
+        "cnn" => (1 * 32 * 9 + 32) + (32 * 64 * 9 + 64) + (9216L * 128 + 128) + (128L * classes + classes),
+        _ => throw new ArgumentException($"unknown model.type '{type}' (valid: {string.Join(", ", Types)})"),
+    };
+
     public static Module<torch.Tensor, torch.Tensor> Create(string type, long[] itemShape, int classes)
     {
         long inputs = itemShape.Aggregate(1L, (a, b) => a * b);

@@ -10,12 +10,13 @@ namespace Actors.Learning.Problems;
 /// A non-convex problem split over nodes (mlp, cnn on a dataset): node i's gradient is a minibatch gradient of its own
 /// <see cref="LocalTrainer"/> (batches drawn from (seed, node), in call order), plus l2 x. No known optimum:
 /// <see cref="Objective"/> and <see cref="OptimalValue"/> are not available (callers check <see cref="HasOptimum"/>).
-/// Each node's gradient must be asked from one thread at a time (its trainer holds a model replica).
+/// The nodes share one gradient module (locked), so gradients may be asked from any thread.
 /// </summary>
 public sealed class NeuralNetworkProblem : IDecentralizedProblem
 {
     private readonly Dataset[] _shards;
     private readonly LocalTrainer[] _trainers;
+    private readonly GradientModel _gradients;
     private readonly torch.Tensor _initial;
     private readonly double _l2;
 
@@ -23,8 +24,9 @@ public sealed class NeuralNetworkProblem : IDecentralizedProblem
     {
         _l2 = l2;
         _shards = shards.Select((s, i) => train.View(s, $"node-{i}")).ToArray();
+        _gradients = new GradientModel(modelType, train.ItemShape, train.Classes); // shared by the nodes: each holds its own model vector
         _trainers = _shards.Select((shard, i) =>
-            new LocalTrainer(shard, modelType, batchSize, 0, Optim.MomentumForm.HeavyBall, Seeds.Random(seed, "gossip-batches", i))).ToArray();
+            new LocalTrainer(shard, modelType, batchSize, 0, Optim.MomentumForm.HeavyBall, Seeds.Random(seed, "gossip-batches", i), model: _gradients)).ToArray();
         _initial = Training.InitialModel.Create(modelType, train.ItemShape, train.Classes, seed).DetachFromDisposeScope();
         using var m = ModelFactory.Create(modelType, train.ItemShape, train.Classes);
         Layout = ParameterLayout.Of(m);
@@ -55,6 +57,7 @@ public sealed class NeuralNetworkProblem : IDecentralizedProblem
     public void Dispose()
     {
         foreach (var t in _trainers) t.Dispose();
+        _gradients.Dispose();
         foreach (var s in _shards) s.Dispose();
         _initial.Dispose();
     }

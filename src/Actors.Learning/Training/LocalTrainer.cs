@@ -6,13 +6,44 @@ using TorchSharp;
 namespace Actors.Learning.Training;
 
 /// <summary>
-/// A worker's learning state: its data shard, a model replica used to compute gradients, its batch sampler
-/// and worker momentum. <see cref="ComputeUpdate"/> is everything a worker does per model version.
+/// A module to compute gradients with, shared by many trainers: a worker's state is its momentum, its shard and its
+/// sampler, not a model of its own (with 20,000 workers a module each was most of the memory). The parameters are
+/// copied in for each gradient, so sharing changes no result; a lock keeps it correct if trainers run on several threads.
+/// </summary>
+public sealed class GradientModel(string modelType, long[] itemShape, int classes) : IDisposable
+{
+    private readonly torch.nn.Module<torch.Tensor, torch.Tensor> _model = ModelFactory.Create(modelType, itemShape, classes);
+    private readonly Lock _gate = new();
+
+    public long ParameterCount => FlatParameters.Count(_model);
+
+    /// <summary>Loss and flat gradient of the model at <paramref name="parameters"/> on (x, y); the gradient is in the caller's scope.</summary>
+    public (torch.Tensor Gradient, double Loss) Gradient(torch.Tensor parameters, torch.Tensor x, torch.Tensor y)
+    {
+        lock (_gate)
+        {
+            FlatParameters.Set(_model, parameters);
+            _model.train();
+            _model.zero_grad();
+            var loss = torch.nn.functional.cross_entropy(_model.forward(x), y);
+            loss.backward();
+            return (FlatParameters.Gradient(_model), loss.item<float>());
+        }
+    }
+
+    public void Dispose() => _model.Dispose();
+}
+
+/// <summary>
+/// A worker's learning state: its data shard, its batch sampler and worker momentum; gradients are computed with a
+/// <see cref="GradientModel"/> (shared between workers, or its own). <see cref="ComputeUpdate"/> is everything a worker
+/// does per model version.
 /// </summary>
 public sealed class LocalTrainer : IDisposable
 {
     private readonly Dataset _shard;
-    private readonly torch.nn.Module<torch.Tensor, torch.Tensor> _model;
+    private readonly GradientModel _model;
+    private readonly bool _ownsModel;
     private readonly WorkerMomentum _momentum;
     private readonly Random _rng;
     private readonly int _batchSize;
@@ -22,17 +53,20 @@ public sealed class LocalTrainer : IDisposable
 
     /// <param name="batchSize">0 = the whole shard (exact local gradient).</param>
     /// <param name="labelMap">Optional label transform (label-flip attackers train on 9 - y).</param>
+    /// <param name="model">A gradient model shared with other trainers (not disposed here), or null for one of its own.</param>
     public LocalTrainer(Dataset shard, string modelType, int batchSize, double momentum, MomentumForm form, Random rng,
-        Func<torch.Tensor, torch.Tensor>? labelMap = null)
+        Func<torch.Tensor, torch.Tensor>? labelMap = null, GradientModel? model = null)
     {
+        ArgumentNullException.ThrowIfNull(shard);
         if (shard.Count == 0) throw new ArgumentException("a worker needs a non-empty data shard");
         _shard = shard;
-        _model = ModelFactory.Create(modelType, shard.ItemShape, shard.Classes);
+        _ownsModel = model is null;
+        _model = model ?? new GradientModel(modelType, shard.ItemShape, shard.Classes);
         _momentum = new WorkerMomentum(momentum, form);
         _rng = rng;
         _batchSize = batchSize <= 0 ? shard.Count : Math.Min(batchSize, shard.Count);
         _labelMap = labelMap;
-        ParameterCount = FlatParameters.Count(_model);
+        ParameterCount = _model.ParameterCount;
     }
 
     /// <summary>The worker's data (owned by whoever made it, who disposes it after the trainer).</summary>
@@ -45,17 +79,12 @@ public sealed class LocalTrainer : IDisposable
     public (torch.Tensor Gradient, double Loss) Gradient(torch.Tensor parameters)
     {
         using var scope = torch.NewDisposeScope();
-        FlatParameters.Set(_model, parameters);
-        _model.train();
-        _model.zero_grad();
         using var idx = torch.tensor(NextBatch(), torch.int64);
         var (x, y) = _shard.Rows(idx);
         if (_labelMap is not null) y = _labelMap(y);
-        var loss = torch.nn.functional.cross_entropy(_model.forward(x), y);
-        loss.backward();
-        var g = FlatParameters.Gradient(_model);
+        var (g, loss) = _model.Gradient(parameters, x, y);
         Steps++;
-        return (g.MoveToOuterDisposeScope(), loss.item<float>());
+        return (g.MoveToOuterDisposeScope(), loss);
     }
 
     /// <summary>Gradient, then worker momentum: the vector this worker sends (caller owns it).</summary>
@@ -81,7 +110,7 @@ public sealed class LocalTrainer : IDisposable
 
     public void Dispose()
     {
-        _model.Dispose();
+        if (_ownsModel) _model.Dispose();
         _momentum.Dispose();
     }
 }

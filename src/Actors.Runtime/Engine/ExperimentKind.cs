@@ -33,6 +33,12 @@ public interface IExperimentKind
     /// <summary>Writes the kind's own plots into <paramref name="directory"/>; returns their file names (for summary.md).</summary>
     IReadOnlyList<string> WritePlots(string directory, ExperimentSpec spec, string title, IReadOnlyList<MetricsRow> rows) => [];
 
+    /// <summary>
+    /// An estimate of the run's peak memory in bytes, from the spec alone (before anything is loaded), or null when the
+    /// kind cannot tell. The CLI prints it and refuses a run whose estimate exceeds the machine's available memory.
+    /// </summary>
+    long? EstimateBytes(ExperimentSpec spec) => null;
+
     /// <summary>Builds the run's learning parts (data, models, ...) before any actor exists; bad input fails here.</summary>
     IKindRun Prepare(ExperimentSpec spec, Action<string> warn);
 }

@@ -46,6 +46,33 @@ public sealed class ParameterServerKind : IExperimentKind
 
     public IReadOnlyList<string> MarkdownKeys => ["staleness_mean", "staleness_max"];
 
+    /// <summary>
+    /// Peak memory from the spec: the process and data, then per worker its momentum and error-feedback residual, the
+    /// update it has in flight (a sync round holds one per worker until it closes), its actor and sampler; the model
+    /// buffers of server, evaluator and the shared gradient module. Calibrated against measured peaks (docs/memory.md).
+    /// </summary>
+    public long? EstimateBytes(ExperimentSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        long inputs = spec.Data.Dataset == "synthetic" ? spec.Data.Synthetic.Features : 784;
+        int classes = spec.Data.Dataset == "synthetic" ? spec.Data.Synthetic.Classes : 10;
+        long d = Learning.Models.ModelFactory.ParameterCount(spec.Model.Type, inputs, classes);
+        long vector = 4 * d, n = spec.Workers.Total;
+        long train = Learning.Data.DatasetLocator.TrainSize(spec.Data.Dataset, spec.Data.Synthetic.Train) ?? 60_000;
+        long data = spec.Data.Dataset == "synthetic" ? 4L * inputs * (train + spec.Data.Synthetic.Test) : (train + 10_000) * inputs;
+        long perWorker = WorkerOverheadBytes + vector * 5 / 4 // the update in flight, and the heap's share of its churn
+            + (spec.Optimizer.WorkerMomentum > 0 ? vector : 0)
+            + (spec.Compression.ErrorFeedback ? vector : 0);
+        long fixedBytes = ProcessBaseBytes + data + 16 * train + 8 * vector;
+        return fixedBytes + n * perWorker;
+    }
+
+    /// <summary>The process with .NET, libtorch and the plotting stack loaded (measured).</summary>
+    public const long ProcessBaseBytes = 380L << 20;
+
+    /// <summary>A worker's actor, mailbox, sampler and trainer without its tensors (measured).</summary>
+    public const long WorkerOverheadBytes = 16L << 10;
+
     public IKindRun Prepare(ExperimentSpec spec, Action<string> warn) => ParameterServerParts.Build(spec, warn);
 
     /// <summary>What a parameter-server run adds to summary.json: staleness and the per-worker counts.</summary>

@@ -19,6 +19,9 @@ namespace Actors.Runtime.ParameterServer;
 public sealed class ParameterServerParts : IKindRun
 {
     public required DataBundle Data { get; init; }
+
+    /// <summary>The module every trainer of this process computes its gradients with.</summary>
+    public required GradientModel Gradients { get; init; }
     public required IReadOnlyList<LocalTrainer> Honest { get; init; }
 
     /// <summary>The Byzantine workers' own trainers (iid data; label flippers train on 9 - y), empty without attackers.</summary>
@@ -53,12 +56,13 @@ public sealed class ParameterServerParts : IKindRun
         var labels = data.Train.Labels.data<long>().Select(l => (int)l).ToArray();
         var shards = Partitioner.Split(labels, spec.Data.Partition, spec.Workers.Honest, spec.Workers.Byzantine, Seeds.Random(spec.Seed, "partition"), spec.Data.DirichletAlpha);
         CheckShards(spec, shards, labels.Length, "worker");
+        var gradients = new GradientModel(spec.Model.Type, data.Train.ItemShape, data.Train.Classes); // one for every worker of the process
         var honest = new List<LocalTrainer>();
         for (int i = 0; i < spec.Workers.Honest; i++)
         {
             var shard = data.Train.View(shards[i], $"worker-{i}");
             honest.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, spec.Optimizer.WorkerMomentum, spec.Optimizer.MomentumForm,
-                Seeds.Random(spec.Seed, "worker-batches", i)));
+                Seeds.Random(spec.Seed, "worker-batches", i), model: gradients));
         }
         var attacks = new List<IAttack>();
         var byzantine = new List<LocalTrainer>();
@@ -68,7 +72,7 @@ public sealed class ParameterServerParts : IKindRun
             attacks.Add(attack);
             var shard = data.Train.View(shards[spec.Workers.Honest + b], $"byzantine-{b}");
             byzantine.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, attack.SendsRawGradient ? 0 : spec.Optimizer.WorkerMomentum,
-                spec.Optimizer.MomentumForm, Seeds.Random(spec.Seed, "worker-batches", spec.Workers.Honest + b), attack.LabelMap));
+                spec.Optimizer.MomentumForm, Seeds.Random(spec.Seed, "worker-batches", spec.Workers.Honest + b), attack.LabelMap, gradients));
         }
         var initial = Learning.Training.InitialModel.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes, spec.Seed);
         ParameterLayout layout;
@@ -84,6 +88,7 @@ public sealed class ParameterServerParts : IKindRun
         return new ParameterServerParts
         {
             Data = data,
+            Gradients = gradients,
             Honest = honest,
             Byzantine = byzantine,
             Attacks = attacks,
@@ -148,6 +153,7 @@ public sealed class ParameterServerParts : IKindRun
         foreach (var c in Codecs) c.Dispose();
         foreach (var c in ByzantineCodecs) c.Dispose();
         BroadcastCodec?.Dispose();
+        Gradients.Dispose();
         Evaluator.Dispose();
         InitialModel.Dispose();
         Data.Dispose();
