@@ -30,6 +30,10 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Run on a cluster: host:port or akka.tcp://actors@host:port of a node (e.g. the seed). Implies experiment.mode = realtime.")]
         public string? Cluster { get; init; }
 
+        [CommandOption("--connect-timeout <SECONDS>")]
+        [Description("With --cluster: how long to wait for the node at ADDRESS to answer before giving up (default 10).")]
+        public double? ConnectTimeout { get; init; }
+
         [CommandOption("-f|--force")]
         [Description("Replace an earlier run in the --out directory (without it, a non-empty run directory is refused), and run even when the memory estimate exceeds the available memory.")]
         public bool Force { get; init; }
@@ -50,11 +54,15 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             ClusterMode.CheckNotSimulation(file, settings.Set);
             overrides = [.. settings.Set, "experiment.mode=realtime"];
         }
+        if (settings.ConnectTimeout is { } ct && (ct <= 0 || double.IsNaN(ct) || ct > 3600))
+            throw new UserInputException($"--connect-timeout {ct.ToString(CultureInfo.InvariantCulture)} is not valid (seconds, more than 0 and at most 3600)");
         var spec = ExperimentKinds.Load(file, overrides);
         var kind = ExperimentKinds.Of(spec);
         var outDir = settings.Out ?? RunDirectory.DefaultPath(spec.Name, DateTime.Now);
         var estimate = settings.Cluster is null ? kind.EstimateBytes(spec) : null;
         if (estimate is { } bytes) MemoryBudget.Check(spec, bytes, MemoryBudget.AvailableBytes(), settings.Force);
+        var connectTimeout = settings.ConnectTimeout is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        if (settings.Cluster is { } target) await ClusterRunClient.Probe(target, connectTimeout, cancellation).ConfigureAwait(false); // before the run directory exists
         RunDirectory.Claim(outDir, settings.Force); // before any data is loaded: a directory that cannot be written, or holds an earlier run
         var progress = new RunProgress(spec.Steps);
         AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Type} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {ConfigEnum.Name(spec.Timing.Mode)} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir} (data: {Learning.Data.DatasetLocator.Describe(spec.Data.Dataset, spec.Data.Path)}{(estimate is { } e ? $", peak memory ~{MemoryBudget.Gib(e)}" : "")})");
@@ -62,7 +70,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         using var stop = new StopSignal(cancellation); // Ctrl-C or SIGTERM: cancel the run; rows written so far stay
         var run = settings.Cluster is { } address
-            ? Task.Run(() => ClusterRunClient.Run(spec, address, outDir, progress, m => Console.WriteLine(m), stop.Token), stop.Token)
+            ? Task.Run(() => ClusterRunClient.Run(spec, address, outDir, progress, m => Console.WriteLine(m), stop.Token, connectTimeout), stop.Token)
             : Task.Run(() => ExperimentRunner.Run(spec, outDir, progress, ErrorHandling.Warn, stop.Token), stop.Token);
         if (!settings.Quiet) await ShowProgress(run, progress).ConfigureAwait(false);
         var result = await run.ConfigureAwait(false);

@@ -8,7 +8,8 @@ namespace Actors.Cli.Commands;
 
 /// <summary>
 /// <c>actors up --nodes N</c>: a local multi-process cluster on loopback, child processes of this one: a seed (coordinator and
-/// aggregator roles) and N-1 worker nodes. Prints the seed address; Ctrl-C stops them all.
+/// aggregator roles) and N-1 worker nodes. Prints the seed address; Ctrl-C stops them all, and the children stop by
+/// themselves when this process is killed (<see cref="Runtime.Cluster.ParentWatch"/>).
 /// </summary>
 public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
 {
@@ -70,6 +71,7 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
     internal static Process Spawn(string[] args, string name)
     {
         var info = SelfStartInfo(args);
+        info.Environment[Runtime.Cluster.ParentWatch.Variable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture); // the child stops when this process is gone
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         var p = Process.Start(info) ?? throw new InvalidOperationException($"could not start {info.FileName}");

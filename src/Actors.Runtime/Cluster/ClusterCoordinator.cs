@@ -61,8 +61,11 @@ public sealed class ClusterCoordinator : ReceiveActor
         Receive<WorkersReady>(r => _run?.Id == r.RunId, OnWorkersReady);
         Receive<WorkersCrashed>(c => _run?.Id == c.RunId, c =>
         {
-            _run!.Events.Add(c.Event);
+            var run = _run!;
+            run.Events.Add(c.Event);
             _log.Warning("run {0}: workers [{1}] on {2} crashed at step {3}", c.RunId, string.Join(",", c.Event.Workers), c.Event.Node, c.Event.Step);
+            run.Client.Tell(new RunNotice(run.Id, $"node {c.Event.Node} lost at step {c.Event.Step}: workers [{string.Join(",", c.Event.Workers)}] crashed; " +
+                                                  $"continuing with {run.Paths.Length - run.Crashed.Count} of {run.Paths.Length} workers"));
         });
         Receive<CheckpointChunk>(c => _run?.Id == c.RunId && NodeOf(Sender).Equals(_run.AggregatorNode), c =>
         {
@@ -203,6 +206,7 @@ public sealed class ClusterCoordinator : ReceiveActor
         }
         var (version, model) = run.Checkpoint ?? (0, []);
         _log.Warning("run {0}: aggregator node {1} is {2}; restarting the aggregator on {3} from the checkpoint at step {4}", run.Id, lost, how, spare, version);
+        run.Client.Tell(new RunNotice(run.Id, $"aggregator node {lost} is {how}: the aggregator resumes on {spare} from step {version}"));
         Agent(Context, lost).Tell(new EndRun(run.Id));
         run.AggregatorNode = spare;
         run.Host = ActorRefs.Nobody;

@@ -17,7 +17,17 @@ public static class ClusterNode
         // Several node processes share the machine's cores: one torch thread each (ACTORS_TORCH_THREADS overrides).
         TorchSetup.Initialize(int.TryParse(Environment.GetEnvironmentVariable("ACTORS_TORCH_THREADS"), out var t) && t > 0 ? t : 1);
         var config = WithClusterTools(ClusterConfig.Load(options));
-        var system = ActorSystem.Create(ClusterConfig.SystemName, config);
+        CheckPortFree(config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1"), config.GetInt("akka.remote.dot-netty.tcp.port", 0), "--port or ACTORS_PORT");
+        CheckPortFree(config.GetString("actors.transport.host", "127.0.0.1"), config.GetInt("actors.transport.port", 0), "ACTORS_TRANSPORT_PORT or --set actors.transport.port=N");
+        ActorSystem system;
+        try
+        {
+            system = ActorSystem.Create(ClusterConfig.SystemName, config);
+        }
+        catch (Exception e) when (AddressInUse(e) is { } inUse)
+        {
+            throw new Experiments.UserInputException($"cannot listen on {config.GetString("akka.remote.dot-netty.tcp.hostname", "")}:{config.GetInt("akka.remote.dot-netty.tcp.port", 0)}: {inUse.Message} (another node there? choose another with --port or ACTORS_PORT)", e);
+        }
         system.WithExtension<ClusterInboundRegistration, ClusterInboundProvider>(); // also when a config leaves it out of akka.extensions
         system.ActorOf(Props.Create<NodeAgent>(), NodeAgent.Name);
         var roles = config.GetStringList("akka.cluster.roles", []);
@@ -42,9 +52,61 @@ public static class ClusterNode
         var cluster = Akka.Cluster.Cluster.Get(system);
         say($"{what} {cluster.SelfAddress} roles [{string.Join(",", cluster.SelfRoles.Order(StringComparer.Ordinal))}]");
         cluster.RegisterOnMemberUp(() => say($"{what} up: {cluster.SelfAddress}"));
-        using (stop.Register(() => CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance)))
+        using var orphaned = ParentWatch.Start(Environment.GetEnvironmentVariable(ParentWatch.Variable), say);
+        using var any = CancellationTokenSource.CreateLinkedTokenSource(stop, orphaned.Token);
+        using (any.Token.Register(() => CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance)))
             await system.WhenTerminated.ConfigureAwait(false);
         say($"{what} stopped");
+    }
+
+    /// <summary>
+    /// A port another process holds is bad input, said in one line before Akka logs a stack trace about it: bind it once
+    /// and let go (a race with another process in between still fails, through the catch around the system's start).
+    /// </summary>
+    private static void CheckPortFree(string host, int port, string setBy)
+    {
+        if (port <= 0) return; // any free port
+        if (!System.Net.IPAddress.TryParse(host, out var ip))
+        {
+            try
+            {
+                ip = System.Net.Dns.GetHostAddresses(host).FirstOrDefault();
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return; // Akka says what is wrong with the host
+            }
+            if (ip is null) return;
+        }
+        var probe = new System.Net.Sockets.TcpListener(ip, port);
+        try
+        {
+            probe.Start();
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            throw new Experiments.UserInputException($"port {port} on {host} is already in use (another node there?): choose another with {setBy}");
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new Experiments.UserInputException($"cannot listen on {host}:{port}: {e.Message} (set the address with --host/ACTORS_HOST, the port with {setBy})");
+        }
+        finally
+        {
+            probe.Stop();
+        }
+    }
+
+    private static System.Net.Sockets.SocketException? AddressInUse(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+        {
+            if (x is System.Net.Sockets.SocketException s) return s;
+            if (x is AggregateException a)
+                foreach (var inner in a.InnerExceptions)
+                    if (AddressInUse(inner) is { } found) return found;
+        }
+        return null;
     }
 
     /// <summary>The node's address as others reach it.</summary>

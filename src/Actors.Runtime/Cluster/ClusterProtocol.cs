@@ -130,6 +130,9 @@ public static class ClusterProtocol
     /// <remarks><paramref name="AggregatorRestarts"/>: the checkpoint versions the aggregator resumed from after losing its node.</remarks>
     public sealed record RunCompleted(string RunId, ClusterStats Stats, CrashEvent[] Crashes, long[] AggregatorRestarts, string DataSource, long Parameters) : IClusterMessage;
 
+    /// <summary>Coordinator to client: a membership event that changed the run (a node lost, the aggregator resumed), for the user's terminal.</summary>
+    public sealed record RunNotice(string RunId, string Message) : IClusterMessage;
+
     /// <summary>A node could not build or run its part.</summary>
     public sealed record NodeFailed(string RunId, string Reason) : IClusterMessage;
 

@@ -18,7 +18,36 @@ namespace Actors.Runtime.Cluster;
 /// </summary>
 public static class ClusterRunClient
 {
-    public static async Task<RunResult> Run(ExperimentSpec spec, string address, string runDirectory, RunProgress progress, Action<string> info, CancellationToken cancel = default)
+    /// <summary>How long the client waits for any answer from the node at the address before it says nothing is there.</summary>
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Checks that something listens at <paramref name="address"/> (a TCP connect within <paramref name="timeout"/>), so a
+    /// wrong address or a cluster that is not up fails at once, before a run directory is made; exit 2 naming the address.
+    /// </summary>
+    public static async Task Probe(string address, TimeSpan? timeout = null, CancellationToken cancel = default)
+    {
+        var seed = Address.Parse(ClusterConfig.NormalizeSeed(address));
+        var wait = timeout ?? DefaultConnectTimeout;
+        using var client = new System.Net.Sockets.TcpClient();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        cts.CancelAfter(wait);
+        try
+        {
+            await client.ConnectAsync(seed.Host!, seed.Port ?? 0, cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            throw new UserInputException($"nothing answers at {seed.Host}:{seed.Port} within {wait.TotalSeconds:0} s: is the seed up there? (check the address, or wait longer with --connect-timeout SECONDS)");
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new UserInputException($"nothing listens at {seed.Host}:{seed.Port} ({e.SocketErrorCode}): start the cluster first (actors seed / actors up), or check the address");
+        }
+    }
+
+    public static async Task<RunResult> Run(ExperimentSpec spec, string address, string runDirectory, RunProgress progress, Action<string> info, CancellationToken cancel = default,
+        TimeSpan? connectTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(info);
@@ -36,7 +65,8 @@ public static class ClusterRunClient
         try
         {
             var proxy = system.ActorSelection(new RootActorPath(seed) / "user" / ClusterCoordinator.ProxyName);
-            system.ActorOf(Props.Create(() => new RunClientActor(proxy, hocon, dir, progress, info, done)), "run-client");
+            var connect = connectTimeout ?? DefaultConnectTimeout;
+            system.ActorOf(Props.Create(() => new RunClientActor(proxy, hocon, dir, progress, info, done, connect)), "run-client");
             using (cancel.Register(() => done.TrySetCanceled(cancel)))
                 completed = await done.Task.ConfigureAwait(false);
         }
@@ -72,18 +102,38 @@ public static class ClusterRunClient
     {
         private static readonly TimeSpan AcceptTimeout = TimeSpan.FromSeconds(60);
         private sealed record NoAnswer;
+        private sealed record NoNode;
 
-        public RunClientActor(ActorSelection proxy, string hocon, RunDirectory dir, RunProgress progress, Action<string> info, TaskCompletionSource<RunCompleted> done)
+        public RunClientActor(ActorSelection proxy, string hocon, RunDirectory dir, RunProgress progress, Action<string> info, TaskCompletionSource<RunCompleted> done,
+            TimeSpan connectTimeout)
         {
             RunCompleted? completed = null;
             bool final = false;
-            var timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(AcceptTimeout, Self, new NoAnswer(), Self);
-            proxy.Tell(new SubmitRun(hocon), Self);
+            // First the node itself (its proxy answers Identify at once when anything listens there), then the coordinator,
+            // which may take longer to answer on a cluster that is still forming.
+            var address = proxy.Anchor.Path.Address;
+            var connect = Context.System.Scheduler.ScheduleTellOnceCancelable(connectTimeout, Self, new NoNode(), Self);
+            ICancelable? timeout = null;
+            proxy.Tell(new Identify("node"), Self);
+            Receive<ActorIdentity>(id =>
+            {
+                connect.Cancel();
+                if (id.Subject is null)
+                {
+                    done.TrySetException(new UserInputException($"the node at {address} is not an Actors cluster node (no coordinator proxy there): give the address of a seed or node"));
+                    return;
+                }
+                timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(AcceptTimeout, Self, new NoAnswer(), Self);
+                proxy.Tell(new SubmitRun(hocon), Self);
+            });
+            Receive<NoNode>(_ => done.TrySetException(new UserInputException(
+                $"nothing answers at {address} within {connectTimeout.TotalSeconds:0} s: is the seed up there? (check the address, or wait longer with --connect-timeout SECONDS)")));
             Receive<NoAnswer>(_ => done.TrySetException(new RunFailedException(
-                $"no answer from the cluster's coordinator at {proxy.Anchor.Path.Address} within {AcceptTimeout.TotalSeconds:0} s (is a node with role coordinator up, e.g. the seed?)")));
+                $"no answer from the cluster's coordinator at {address} within {AcceptTimeout.TotalSeconds:0} s (is a node with role coordinator up, e.g. the seed?)")));
+            Receive<RunNotice>(n => info($"cluster: {n.Message}"));
             Receive<RunAccepted>(a =>
             {
-                timeout.Cancel();
+                timeout?.Cancel();
                 Context.Watch(Sender); // the coordinator singleton: if it dies, so does the run
                 info($"run {a.RunId}: aggregator on {a.AggregatorNode}; {string.Join("; ", a.WorkerNodes)}");
             });
@@ -104,7 +154,7 @@ public static class ClusterRunClient
             });
             Receive<RunRejected>(r =>
             {
-                timeout.Cancel();
+                timeout?.Cancel();
                 done.TrySetException(new RunFailedException(r.Reason));
             });
             Receive<Terminated>(_ => done.TrySetException(new RunFailedException("the coordinator stopped (its node left or died) before the run completed")));

@@ -73,6 +73,38 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         foreach (var f in new[] { "config.hocon", "metrics.csv", "summary.md", "accuracy.png" })
             Assert.True(File.Exists(Path.Combine(run, f)), $"{f} missing");
         Assert.False(node1.HasExited, "the surviving worker node stays up");
+        Assert.Contains(_log, l => l.StartsWith("[run] cluster: node ", StringComparison.Ordinal) && l.Contains(" lost at step ", StringComparison.Ordinal)
+                                   && l.Contains("continuing with 2 of 4 workers", StringComparison.Ordinal)); // the client's terminal says what changed
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task Children_of_up_stop_when_up_is_killed()
+    {
+        var port = FreePort();
+        var up = new ConcurrentDictionary<string, bool>();
+        var parent = Start("up", ["up", "--nodes", "2", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], up);
+        await WaitFor(() => _log.Any(l => l.Contains("[node1] node up:", StringComparison.Ordinal)), TimeSpan.FromSeconds(60), "up's nodes up");
+        var children = Process.GetProcesses().Where(p => ParentOf(p.Id) == parent.Id).ToList();
+        Assert.Equal(2, children.Count);
+        parent.Kill(); // SIGKILL: up gets no chance to stop its children
+        var clock = Stopwatch.StartNew();
+        while (children.Any(c => !c.HasExited) && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(200);
+        foreach (var c in children.Where(c => !c.HasExited)) c.Kill();
+        Assert.True(children.All(c => c.HasExited), "a child outlived its parent");
+        _log.Enqueue($"children gone {clock.Elapsed.TotalSeconds:0.0} s after the parent");
+    }
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
     }
 
     /// <summary>
