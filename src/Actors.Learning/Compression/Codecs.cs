@@ -39,6 +39,7 @@ public static class Codecs
         new(Qsgd.CodecName, 5, (s, seed) => new Qsgd(s.Levels, seed), Qsgd.Reconstruct, PayloadChecks.Qsgd),
         new(ScaledSign.CodecName, 6, (_, _) => new ScaledSign(), ScaledSign.Reconstruct, PayloadChecks.ScaledSign),
         new(PowerSgd.CodecName, 7, (s, _) => new PowerSgd(s.Rank), PowerSgd.Reconstruct, PayloadChecks.PowerSgd),
+        new(MaskedSparse.CodecName, 8, (_, _) => new MaskedSparse(), MaskedSparse.Reconstruct, PayloadChecks.MaskedSparse),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. All.Select(c => c.Name)];

@@ -43,6 +43,22 @@ public static class PayloadChecks
         else throw Bad(p, $"indices must be int32 or int64, not {idx.DType}");
     }
 
+    /// <summary>`sparse`: a 1-D byte mask of ceil(d / 8) bytes with zero padding bits, and exactly one value per set bit.</summary>
+    public static void MaskedSparse(IPayloadView p, long numel)
+    {
+        Expect(p, parts: 2, scalars: 0);
+        long values = Values(p, 0, numel, exact: false);
+        var mask = p.Parts[1];
+        if (mask.DType != torch.ScalarType.Byte || mask.Shape.Length != 1 || mask.Numel != (numel + 7) / 8)
+            throw Bad(p, $"the mask must be 1-D uint8 of {(numel + 7) / 8} bytes");
+        var bytes = p.PartBytes(1);
+        long set = 0;
+        foreach (var b in bytes) set += System.Numerics.BitOperations.PopCount(b);
+        int tail = (int)(numel % 8);
+        if (tail != 0 && bytes.Length > 0 && (bytes[^1] >> tail) != 0) throw Bad(p, "mask bits set past the end of the tensor");
+        if (set != values) throw Bad(p, $"the mask marks {set} values, {values} were sent");
+    }
+
     public static void RandK(IPayloadView p, long numel)
     {
         Expect(p, parts: 1, scalars: 0);

@@ -1,5 +1,6 @@
 using Actors.Learning.Aggregation;
 using Actors.Learning.Optim;
+using Actors.Learning.Pruning;
 using TorchSharp;
 
 namespace Actors.Learning.Training;
@@ -9,25 +10,49 @@ namespace Actors.Learning.Training;
 /// (the default), or, with server momentum (<c>optimizer.momentum-at = server</c>), <c>m &lt;- beta m + AGG(..)</c>,
 /// <c>x &lt;- x - lr * m</c>: momentum after the reduce, as the PowerSGD reference code applies it, so that error
 /// feedback memories hold gradients, not momenta. With a mean aggregator and no compression the two are the same
-/// algorithm. <see cref="Version"/> counts model versions.
+/// algorithm. <see cref="Version"/> counts model versions. With a <see cref="ModelPruner"/> the parameters stay dense and
+/// <see cref="Published"/> (what workers and the evaluator get) is the pruned model.
 /// </summary>
 public sealed class ServerModel : IDisposable
 {
     private readonly torch.Tensor _x;
     private readonly double _lr;
     private readonly WorkerMomentum? _momentum;
+    private torch.Tensor? _published;
+    private long _publishedVersion = -1;
 
     public ServerModel(torch.Tensor initial, IAggregator aggregator, double lr, double serverMomentum = 0,
-        MomentumForm form = MomentumForm.HeavyBall)
+        MomentumForm form = MomentumForm.HeavyBall, ModelPruner? pruner = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         _x = initial.detach().clone().DetachFromDisposeScope();
         Aggregator = aggregator;
         _lr = lr;
         if (serverMomentum != 0) _momentum = new WorkerMomentum(serverMomentum, form);
+        Pruner = pruner;
     }
 
+    /// <summary>The dense parameters (what the optimizer updates).</summary>
     public torch.Tensor Parameters => _x;
+
+    /// <summary>The pruning state, when the run prunes (owned: disposed with the model).</summary>
+    public ModelPruner? Pruner { get; }
+
+    /// <summary>The model workers train and the evaluator scores: the pruned model when pruning, else the parameters.</summary>
+    public torch.Tensor Published
+    {
+        get
+        {
+            if (Pruner is null) return _x;
+            if (_publishedVersion != Version || _published is null)
+            {
+                _published?.Dispose();
+                _published = Pruner.Pruned(_x).DetachFromDisposeScope();
+                _publishedVersion = Version;
+            }
+            return _published;
+        }
+    }
     public IAggregator Aggregator { get; }
     public long Version { get; private set; }
 
@@ -53,6 +78,7 @@ public sealed class ServerModel : IDisposable
             _x.add_(m, alpha: step);
         }
         Version++;
+        Pruner?.AfterStep(_x, Version);
     }
 
     /// <summary>What a checkpoint must keep: the model, followed by the server momentum when there is one.</summary>
@@ -82,6 +108,7 @@ public sealed class ServerModel : IDisposable
             throw new ArgumentException($"a checkpoint of {state.numel()} values does not fit a model of {d}{(_momentum is null ? "" : $" (with momentum: {2 * d})")}");
         }
         Version = version;
+        Pruner?.Restore(_x, version);
     }
 
     /// <summary>
@@ -102,5 +129,7 @@ public sealed class ServerModel : IDisposable
     {
         _x.Dispose();
         _momentum?.Dispose();
+        _published?.Dispose();
+        Pruner?.Dispose();
     }
 }

@@ -39,6 +39,8 @@ public static class PayloadFuzzer
                 using (var c = compressor.Compress(x, ctx)) result.Add(TensorPayload.FromCompressed(c).Encode());
                 (compressor as IDisposable)?.Dispose();
             }
+            using var pruned = x.clamp_min(0); // about half exact zeros: what the sparse (mask + values) format is for
+            using (var c = new MaskedSparse().Compress(pruned, ctx)) result.Add(TensorPayload.FromCompressed(c).Encode());
         }
         return result;
     }

@@ -116,7 +116,7 @@ internal sealed class AggregatorHost : ReceiveActor
             _progress = new RunProgress(spec.Steps);
             var scheduler = Context.System.Scheduler;
             var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher(NodeAgent.TensorDispatcher), "evaluator");
-            var server = new ServerModel(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr, spec.Optimizer.ServerMomentumBeta, spec.Optimizer.MomentumForm);
+            var server = _parts.CreateServer();
             AggregatorCounters? resume = null;
             if (_order.CheckpointModel is { } checkpoint)
             {

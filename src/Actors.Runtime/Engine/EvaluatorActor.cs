@@ -16,7 +16,7 @@ public sealed class EvaluatorActor : ReceiveActor
         {
             using var parameters = s.Model.ToTensor();
             var (loss, accuracy) = _evaluator.Evaluate(parameters);
-            coordinator.Tell(new EvaluationResult(s.Counters, loss, accuracy, s.Final));
+            coordinator.Tell(new EvaluationResult(s.Counters, loss, accuracy, s.Final, s.Extras));
         });
     }
 

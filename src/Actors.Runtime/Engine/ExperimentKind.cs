@@ -78,7 +78,7 @@ public sealed record MetricColumn(string Name, string Format = MetricColumn.Fixe
 /// <summary>One evaluation: the run's counters, the test figures and the kind's extra columns.</summary>
 public sealed record MetricsRow(RunCounters Counters, double TestLoss, double TestAccuracy, bool Final, IReadOnlyList<double> Extras)
 {
-    public MetricsRow(EvaluationResult r) : this((r ?? throw new ArgumentNullException(nameof(r))).Counters, r.TestLoss, r.TestAccuracy, r.Final, [])
+    public MetricsRow(EvaluationResult r) : this((r ?? throw new ArgumentNullException(nameof(r))).Counters, r.TestLoss, r.TestAccuracy, r.Final, r.Extras ?? [])
     {
     }
 }

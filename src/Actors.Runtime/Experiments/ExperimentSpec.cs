@@ -58,6 +58,9 @@ public sealed record ExperimentSpec(
     DataSpec Data, ModelSpec Model, WorkersSpec Workers, OptimizerSpec Optimizer, AggregatorSettings Aggregator, ConformalFilterSpec ConformalFilter,
     AttackSettings Attack, CompressionSettings Compression, TimingSpec Timing, ClusterSpec Cluster, Config Config)
 {
+    /// <summary>The `pruning.*` section (parameter-server runs).</summary>
+    public Learning.Pruning.PruningSettings Pruning { get; init; } = new();
+
     public static readonly string[] Modes = ["simulation", "realtime"];
     public static readonly string[] Datasets = ["fashion-mnist", "mnist", "synthetic"];
     public static readonly string[] Partitions = ["iid", "shards", "dirichlet"];
@@ -130,7 +133,17 @@ public sealed record ExperimentSpec(
                 p.Double("timing.latency-ms", min: 0), p.Enum<LatencyDistribution>("timing.latency-distribution"),
                 p.Double("timing.latency-spread-ms", min: 0), p.Double("timing.bandwidth-mbps", min: 0)),
             Cluster: new ClusterSpec(p.Int("cluster.checkpoint-every", min: 0)),
-            Config: c);
+            Config: c)
+        {
+            Pruning = new Learning.Pruning.PruningSettings(
+                p.Enum<Learning.Pruning.PruningType>("pruning.type"),
+                p.Double("pruning.sparsity", min: 0, max: 0.9999),
+                p.Int("pruning.every", min: 1),
+                p.Enum<Learning.Pruning.PruningSchedule>("pruning.schedule"),
+                p.Long("pruning.start"),
+                p.Double("pruning.end-fraction", min: 1e-9, max: 1),
+                p.Enum<Learning.Pruning.PruningScope>("pruning.scope")),
+        };
         spec.Validate();
         return spec;
     }
@@ -158,6 +171,10 @@ public sealed record ExperimentSpec(
             throw new ExperimentConfigException($"timing.quorum = {Timing.Quorum} is more than the {Workers.Total} workers");
         if (Timing.Mode == TimingMode.Buffered && Timing.BufferSize > Workers.Total)
             throw new ExperimentConfigException($"timing.buffer-size = {Timing.BufferSize} is more than the {Workers.Total} workers: a buffer could never fill");
+        if (Pruning.Start < 0 || (Pruning.Enabled && Pruning.Start >= Steps))
+            throw new ExperimentConfigException($"pruning.start = {Pruning.Start} must be a step in [0, {Steps}) (experiment.steps = {Steps})");
+        if (Pruning.Enabled && Compression.CompressBroadcast)
+            throw new ExperimentConfigException("pruning.type = " + ConfigEnum.Name(Pruning.Type) + " sends the pruned model sparse (mask + values): set compression.compress-broadcast = off");
         if (Model.Type == "cnn" && Data.Dataset == "synthetic" && Data.Synthetic.Features != 784)
             throw new ExperimentConfigException("model.type = cnn needs 28x28 inputs: keep data.synthetic.features = 784");
     }

@@ -39,8 +39,10 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
     private IReadOnlyList<IActorRef> _workers = [];
     private readonly HashSet<int> _live = [];
     private TensorPayload? _broadcast;
+    private static readonly Learning.Compression.MaskedSparse Sparse = new();
     private long _broadcastVersion = -1;
     private bool _finished;
+    private long _reentriesReported; // pruning: re-entries up to the previous evaluation
 
     public AggregatorActor(ExperimentSpec spec, ServerModel server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
         UpdateCodec? broadcastCodec = null, long checkpointEvery = 0, AggregatorCounters? resume = null)
@@ -215,14 +217,26 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
     {
         var s = _network.Stats;
         var counters = new RunCounters(_server.Version, _book.UpdatesApplied, _clock.Now.TotalSeconds, s.MessagesSent, s.BytesSent, s.BytesUplink, s.BytesUplinkUncompressed);
-        _evaluator.Tell(new EvaluateSnapshot(counters, CurrentModel(), final));
+        _evaluator.Tell(new EvaluateSnapshot(counters, CurrentModel(), final, PruningFigures()));
+    }
+
+    /// <summary>metrics.csv's pruning columns: the sparsity and the weights that came back into the mask since the previous evaluation.</summary>
+    private double[]? PruningFigures()
+    {
+        if (_server.Pruner is not { } pruner) return null;
+        long reentries = pruner.TotalReentries - _reentriesReported;
+        _reentriesReported = pruner.TotalReentries;
+        return [pruner.Sparsity, reentries];
     }
 
     private TensorPayload CurrentModel()
     {
         if (_broadcastVersion != _server.Version || _broadcast is null)
         {
-            _broadcast = TensorPayload.LocalFromTensor(_server.Parameters);
+            // A pruned model goes out as mask + values: the broadcast shrinks with the sparsity.
+            _broadcast = _server.Pruner is null
+                ? TensorPayload.LocalFromTensor(_server.Parameters)
+                : TensorPayload.Local(Sparse.Compress(_server.Published, new Learning.Compression.CompressionContext(_server.Version, 0)));
             _broadcastVersion = _server.Version;
         }
         return _broadcast;

@@ -22,6 +22,7 @@ public sealed class ParameterServerCoordinator : RunCoordinator
     private readonly CollusionBoard _collusion = new();
     private TrainingStats? _stats;
     private MetricsRow? _final;
+    private long _reentries;
 
     public ParameterServerCoordinator(ParameterServerParts parts, RunContext run)
         : base(run.Spec.IsSimulation, "no worker update can arrive any more")
@@ -34,6 +35,7 @@ public sealed class ParameterServerCoordinator : RunCoordinator
         Receive<EvaluationResult>(r =>
         {
             var row = new MetricsRow(r);
+            if (row.Extras.Count >= 2) _reentries += (long)row.Extras[1];
             _run.Sink.Append(row);
             _progress.ReportEvaluation(r.TestLoss, r.TestAccuracy);
             if (r.Final) _final = row;
@@ -62,7 +64,7 @@ public sealed class ParameterServerCoordinator : RunCoordinator
         var (clock, network) = CreateTiming(model);
 
         var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher("actors.evaluator-dispatcher"), "evaluator");
-        var server = new ServerModel(_parts.InitialModel, _parts.Aggregator, spec.Optimizer.Lr, spec.Optimizer.ServerMomentumBeta, spec.Optimizer.MomentumForm);
+        var server = _parts.CreateServer();
         var aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, network, clock, evaluator, Self, _progress, _parts.BroadcastCodec)
             .WithDispatcher("actors.tensor-dispatcher"), "aggregator");
         var workers = _parts.Honest.Select((t, i) =>
@@ -88,7 +90,13 @@ public sealed class ParameterServerCoordinator : RunCoordinator
     private void TryComplete()
     {
         if (_stats is null || _final is null) return;
-        _run.Done.TrySetResult(new RunOutcome(_stats, _final, EventsReleased, ParameterServerKind.Figures(_stats)));
+        var figures = ParameterServerKind.Figures(_stats);
+        if (_spec.Pruning.Enabled && _final.Extras.Count >= 2)
+        {
+            figures["sparsity"] = Math.Round(_final.Extras[0], 6);
+            figures["pruning_reentries"] = _reentries; // over the whole run
+        }
+        _run.Done.TrySetResult(new RunOutcome(_stats, _final, EventsReleased, figures));
     }
 }
 

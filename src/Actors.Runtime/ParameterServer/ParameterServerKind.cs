@@ -44,7 +44,11 @@ public sealed class ParameterServerKind : IExperimentKind
             $"{spec.Name}: {spec.Model.Type}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}");
     }
 
-    public IReadOnlyList<string> MarkdownKeys => ["staleness_mean", "staleness_max"];
+    public IReadOnlyList<string> MarkdownKeys => ["staleness_mean", "staleness_max", "sparsity", "pruning_reentries"];
+
+    /// <summary>Pruning runs add the sparsity of the evaluated model and the weights that came back into the mask since the previous row.</summary>
+    public IReadOnlyList<MetricColumn> Columns(ExperimentSpec spec) =>
+        spec?.Pruning.Enabled == true ? [new MetricColumn("sparsity"), new MetricColumn("pruning_reentries", "0")] : [];
 
     /// <summary>
     /// Peak memory from the spec: the process and data, then per worker its momentum and error-feedback residual, the

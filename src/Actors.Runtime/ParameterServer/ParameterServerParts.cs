@@ -18,6 +18,8 @@ namespace Actors.Runtime.ParameterServer;
 /// </summary>
 public sealed class ParameterServerParts : IKindRun
 {
+    public required ExperimentSpec Spec { get; init; }
+
     public required DataBundle Data { get; init; }
 
     /// <summary>The module every trainer of this process computes its gradients with.</summary>
@@ -87,6 +89,7 @@ public sealed class ParameterServerParts : IKindRun
             : null;
         return new ParameterServerParts
         {
+            Spec = spec,
             Data = data,
             Gradients = gradients,
             Honest = honest,
@@ -134,6 +137,13 @@ public sealed class ParameterServerParts : IKindRun
             throw new ExperimentConfigException(e.Message);
         }
         return spec.ConformalFilter.Enabled ? new Learning.Conformal.ConformalFilter(aggregator, spec.ConformalFilter.Eps, spec.ConformalFilter.K) : aggregator;
+    }
+
+    /// <summary>The server model and its optimizer for this spec (with the pruner when the run prunes); the caller owns it.</summary>
+    public ServerModel CreateServer()
+    {
+        var pruner = Spec.Pruning.Enabled ? new Learning.Pruning.ModelPruner(Spec.Pruning, Layout, Spec.Steps, InitialModel.dtype) : null;
+        return new ServerModel(InitialModel, Aggregator, Spec.Optimizer.Lr, Spec.Optimizer.ServerMomentumBeta, Spec.Optimizer.MomentumForm, pruner);
     }
 
     string IKindRun.DataSource => Data.Source;

@@ -9,10 +9,10 @@ public static class ExperimentProtocol
     public sealed record RunCounters(long Step, long UpdatesApplied, double VirtualTimeS, long MessagesSent, long BytesSent,
         long BytesUplink, long BytesUplinkUncompressed);
 
-    /// <summary>Evaluate this model snapshot off the training path.</summary>
-    public sealed record EvaluateSnapshot(RunCounters Counters, TensorPayload Model, bool Final);
+    /// <summary>Evaluate this model snapshot off the training path; <paramref name="Extras"/> are the kind's extra metrics.csv values, passed through.</summary>
+    public sealed record EvaluateSnapshot(RunCounters Counters, TensorPayload Model, bool Final, IReadOnlyList<double>? Extras = null);
 
-    public sealed record EvaluationResult(RunCounters Counters, double TestLoss, double TestAccuracy, bool Final);
+    public sealed record EvaluationResult(RunCounters Counters, double TestLoss, double TestAccuracy, bool Final, IReadOnlyList<double>? Extras = null);
 
     /// <summary>The aggregator reached experiment.steps; stats are final.</summary>
     public sealed record TrainingFinished(TrainingStats Stats);

@@ -7,6 +7,7 @@ public class CompressorsRegistrySpec
     [Theory]
     [InlineData("none", typeof(Identity))]
     [InlineData("topk", typeof(TopK))]
+    [InlineData("sparse", typeof(MaskedSparse))]
     [InlineData("randk", typeof(RandK))]
     [InlineData("random-block", typeof(RandomBlockSparsifier))]
     [InlineData("qsgd", typeof(Qsgd))]
@@ -24,7 +25,7 @@ public class CompressorsRegistrySpec
     public void Wire_ids_are_the_ones_payloads_already_carry_and_every_codec_has_all_its_parts()
     {
         // Payloads on the wire and in checkpoints carry these ids: a new codec appends one, none is ever renumbered.
-        Assert.Equal(new (string, byte)[] { ("none", 1), ("topk", 2), ("randk", 3), ("random-block", 4), ("qsgd", 5), ("sign", 6), ("powersgd", 7) },
+        Assert.Equal(new (string, byte)[] { ("none", 1), ("topk", 2), ("randk", 3), ("random-block", 4), ("qsgd", 5), ("sign", 6), ("powersgd", 7), ("sparse", 8) },
             Codecs.All.Select(c => (c.Name, c.WireId)).ToArray());
         Assert.Equal(Codecs.All.Count, Codecs.All.Select(c => c.WireId).Distinct().Count());
         foreach (var c in Codecs.All)
