@@ -22,7 +22,7 @@ public sealed class ServerModel : IDisposable
     private long _publishedVersion = -1;
 
     public ServerModel(torch.Tensor initial, IAggregator aggregator, double lr, double serverMomentum = 0,
-        MomentumForm form = MomentumForm.HeavyBall, ModelPruner? pruner = null)
+        MomentumForm form = MomentumForm.HeavyBall, ModelPruner? pruner = null, Lookahead? lookahead = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         _x = initial.detach().clone().DetachFromDisposeScope();
@@ -30,7 +30,12 @@ public sealed class ServerModel : IDisposable
         _lr = lr;
         if (serverMomentum != 0) _momentum = new WorkerMomentum(serverMomentum, form);
         Pruner = pruner;
+        Lookahead = lookahead;
+        lookahead?.Start(_x);
     }
+
+    /// <summary>Lookahead around the server's optimizer (optimizer.lookahead), owned: disposed with the model.</summary>
+    public Lookahead? Lookahead { get; }
 
     /// <summary>The dense parameters (what the optimizer updates).</summary>
     public torch.Tensor Parameters => _x;
@@ -78,6 +83,7 @@ public sealed class ServerModel : IDisposable
             _x.add_(m, alpha: step);
         }
         Version++;
+        Lookahead?.AfterStep(_x);
         Pruner?.AfterStep(_x, Version);
     }
 
@@ -108,6 +114,7 @@ public sealed class ServerModel : IDisposable
             throw new ArgumentException($"a checkpoint of {state.numel()} values does not fit a model of {d}{(_momentum is null ? "" : $" (with momentum: {2 * d})")}");
         }
         Version = version;
+        Lookahead?.Start(_x); // the slow weights are not checkpointed: a restart takes the restored model as slow weights
         Pruner?.Restore(_x, version);
     }
 
@@ -131,5 +138,6 @@ public sealed class ServerModel : IDisposable
         _momentum?.Dispose();
         _published?.Dispose();
         Pruner?.Dispose();
+        Lookahead?.Dispose();
     }
 }

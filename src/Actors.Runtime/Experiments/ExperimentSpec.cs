@@ -19,8 +19,11 @@ public sealed record WorkersSpec(int Honest, int Byzantine)
 /// (after decompression; the PowerSGD reference code's order) and workers send plain gradients.</param>
 /// <param name="AsyncScaling">`optimizer.async-scaling`: how far one update moves the model in async and buffered timing.</param>
 public sealed record OptimizerSpec(double Lr, double Momentum, Learning.Optim.MomentumForm MomentumForm, bool ServerMomentum = false,
-    AsyncScaling AsyncScaling = AsyncScaling.PerWorker)
+    AsyncScaling AsyncScaling = AsyncScaling.PerWorker, int LookaheadK = 0, double LookaheadAlpha = 0.5)
 {
+    /// <summary>`optimizer.lookahead { k, alpha }` is on (k &gt; 0).</summary>
+    public bool Lookahead => LookaheadK > 0;
+
     /// <summary>The momentum workers apply before sending (0 with server momentum).</summary>
     public double WorkerMomentum => ServerMomentum ? 0 : Momentum;
 
@@ -95,7 +98,8 @@ public sealed record ExperimentSpec(
             Workers: new WorkersSpec(honest, byzantine),
             Optimizer: new OptimizerSpec(p.Double("optimizer.lr", min: 0), p.Double("optimizer.momentum", min: 0, max: 0.999999),
                 p.Choice("optimizer.momentum-form", ["heavy-ball", "ema"]) == "ema" ? Learning.Optim.MomentumForm.Ema : Learning.Optim.MomentumForm.HeavyBall,
-                p.Choice("optimizer.momentum-at", ["worker", "server"]) == "server", p.Enum<AsyncScaling>("optimizer.async-scaling")),
+                p.Choice("optimizer.momentum-at", ["worker", "server"]) == "server", p.Enum<AsyncScaling>("optimizer.async-scaling"),
+                p.Int("optimizer.lookahead.k", min: 0), p.Double("optimizer.lookahead.alpha", min: 1e-9, max: 1)),
             Aggregator: new AggregatorSettings(
                 Type: p.Choice("aggregator.type", AggregatorFactory.Types),
                 Tau: p.Double("aggregator.tau", min: 0),

@@ -21,6 +21,8 @@ public sealed class GossipKind : IExperimentKind
     public void Validate(ExperimentSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Optimizer.Lookahead)
+            throw new ExperimentConfigException("optimizer.lookahead runs in parameter-server experiments (the aggregator keeps the slow weights); gossip runs need optimizer.lookahead.k = 0");
         if (spec.Pruning.Enabled)
             throw new ExperimentConfigException($"pruning.type = {ConfigEnum.Name(spec.Pruning.Type)} runs in parameter-server experiments (the aggregator owns the mask); gossip runs need pruning.type = none");
         GossipSection.Of(spec).Validate(spec);

@@ -46,6 +46,26 @@ public static class Plots
         plot.SavePng(path, 800, 500);
     }
 
+    /// <summary>A pruning run: the sparsity of the evaluated model (%) and, on a second axis, the weights that re-entered the mask between evaluations.</summary>
+    public static void Pruning(string path, string title, IReadOnlyList<(double Step, double Sparsity, double Reentries)> points)
+    {
+        var plot = new Plot();
+        points = points.Where(p => double.IsFinite(p.Sparsity) && double.IsFinite(p.Reentries)).ToList();
+        var xs = points.Select(p => p.Step).ToArray();
+        var sparsity = plot.Add.Scatter(xs, points.Select(p => p.Sparsity * 100).ToArray());
+        sparsity.LegendText = "sparsity (%)";
+        sparsity.LineWidth = 2;
+        var reentries = plot.Add.Scatter(xs, points.Select(p => p.Reentries).ToArray());
+        reentries.LegendText = "re-entries since the previous evaluation";
+        reentries.Axes.YAxis = plot.Axes.Right;
+        plot.Axes.Right.Label.Text = "weights back in the mask";
+        plot.Title(title);
+        plot.XLabel("step");
+        plot.YLabel("sparsity (%)");
+        plot.ShowLegend(Alignment.MiddleRight);
+        plot.SavePng(path, 800, 500);
+    }
+
     /// <summary>Log-scale line plot of several named series against step.</summary>
     public static void LogLines(string path, string title, string yLabel, IReadOnlyDictionary<string, IReadOnlyList<(double X, double Y)>> series)
     {

@@ -233,13 +233,20 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
     {
         if (_broadcastVersion != _server.Version || _broadcast is null)
         {
-            // A pruned model goes out as mask + values: the broadcast shrinks with the sparsity.
-            _broadcast = _server.Pruner is null
-                ? TensorPayload.LocalFromTensor(_server.Parameters)
-                : TensorPayload.Local(Sparse.Compress(_server.Published, new Learning.Compression.CompressionContext(_server.Version, 0)));
+            _broadcast = _server.Pruner is null ? TensorPayload.LocalFromTensor(_server.Parameters) : PrunedPayload();
             _broadcastVersion = _server.Version;
         }
         return _broadcast;
+    }
+
+    /// <summary>A pruned model goes out as mask + values, so the broadcast shrinks with the sparsity (dense while that is not smaller, e.g. before the ramp).</summary>
+    private TensorPayload PrunedPayload()
+    {
+        var model = _server.Published;
+        var sparse = TensorPayload.Local(Sparse.Compress(model, new Learning.Compression.CompressionContext(_server.Version, 0)));
+        if (sparse.SizeBytes < TensorPayload.UncompressedSizeBytes(model.numel(), model.dtype)) return sparse;
+        sparse.Release();
+        return TensorPayload.LocalFromTensor(model);
     }
 
     private void Broadcast(IEnumerable<int> to)

@@ -46,6 +46,16 @@ public sealed class ParameterServerKind : IExperimentKind
 
     public IReadOnlyList<string> MarkdownKeys => ["staleness_mean", "staleness_max", "sparsity", "pruning_reentries"];
 
+    /// <summary>A pruning run's sparsity and re-entries over the run (pruning.png).</summary>
+    public IReadOnlyList<string> WritePlots(string directory, ExperimentSpec spec, string title, IReadOnlyList<MetricsRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (spec?.Pruning.Enabled != true) return [];
+        Output.Plots.Pruning(Path.Combine(directory, "pruning.png"), title,
+            [.. rows.Where(r => r.Extras.Count >= 2).Select(r => ((double)r.Counters.Step, r.Extras[0], r.Extras[1]))]);
+        return ["pruning.png"];
+    }
+
     /// <summary>Pruning runs add the sparsity of the evaluated model and the weights that came back into the mask since the previous row.</summary>
     public IReadOnlyList<MetricColumn> Columns(ExperimentSpec spec) =>
         spec?.Pruning.Enabled == true ? [new MetricColumn("sparsity"), new MetricColumn("pruning_reentries", "0")] : [];

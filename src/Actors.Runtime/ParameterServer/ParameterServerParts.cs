@@ -139,11 +139,12 @@ public sealed class ParameterServerParts : IKindRun
         return spec.ConformalFilter.Enabled ? new Learning.Conformal.ConformalFilter(aggregator, spec.ConformalFilter.Eps, spec.ConformalFilter.K) : aggregator;
     }
 
-    /// <summary>The server model and its optimizer for this spec (with the pruner when the run prunes); the caller owns it.</summary>
+    /// <summary>The server model and its optimizer for this spec (with the pruner and lookahead when the run asks); the caller owns it.</summary>
     public ServerModel CreateServer()
     {
         var pruner = Spec.Pruning.Enabled ? new Learning.Pruning.ModelPruner(Spec.Pruning, Layout, Spec.Steps, InitialModel.dtype) : null;
-        return new ServerModel(InitialModel, Aggregator, Spec.Optimizer.Lr, Spec.Optimizer.ServerMomentumBeta, Spec.Optimizer.MomentumForm, pruner);
+        var lookahead = Spec.Optimizer.Lookahead ? new Learning.Optim.Lookahead(Spec.Optimizer.LookaheadK, Spec.Optimizer.LookaheadAlpha) : null;
+        return new ServerModel(InitialModel, Aggregator, Spec.Optimizer.Lr, Spec.Optimizer.ServerMomentumBeta, Spec.Optimizer.MomentumForm, pruner, lookahead);
     }
 
     string IKindRun.DataSource => Data.Source;
