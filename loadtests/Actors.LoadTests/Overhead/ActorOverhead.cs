@@ -28,7 +28,7 @@ public static class ActorOverhead
         var simSpec = ExperimentKinds.Load(null, sets);
         var realSpec = ExperimentKinds.Load(null, [.. sets, "experiment.mode=realtime"]);
         using var parts = ParameterServerParts.Build(simSpec, Console.Error.WriteLine);
-        Console.WriteLine($"actor overhead: {model} on {parts.Data.Source}, {workers} workers, {steps} sync rounds per measurement, best of {repeats}");
+        Console.WriteLine($"actor overhead: {model} on {parts.DataSource}, {workers} workers, {steps} sync rounds per measurement, best of {repeats}");
 
         // Warm-up of every path (JIT, libtorch kernels).
         PlainLoop(parts, 5, simSpec.Optimizer.Lr);
@@ -118,7 +118,7 @@ public static class ActorOverhead
     {
         if (_evaluation is { } e) return e;
         var sw = Stopwatch.StartNew();
-        for (int i = 0; i < 3; i++) parts.Evaluator.Evaluate(parts.InitialModel);
+        for (int i = 0; i < 3; i++) parts.Evaluator.Score(parts.InitialModel);
         return (_evaluation = sw.Elapsed.TotalSeconds / 3).Value;
     }
 }

@@ -39,7 +39,7 @@ public sealed class GradientModel(string modelType, long[] itemShape, int classe
 /// <see cref="GradientModel"/> (shared between workers, or its own). <see cref="ComputeUpdate"/> is everything a worker
 /// does per model version.
 /// </summary>
-public sealed class LocalTrainer : IDisposable
+public sealed class LocalTrainer : ILocalTrainer
 {
     private readonly Dataset _shard;
     private readonly GradientModel _model;

@@ -5,9 +5,15 @@ using TorchSharp;
 namespace Actors.Learning.Training;
 
 /// <summary>Test loss and accuracy of a flat parameter vector on a held-out set.</summary>
-public sealed class ModelEvaluator(Dataset test, string modelType, int batchSize = 2000) : IDisposable
+public sealed class ModelEvaluator(Dataset test, string modelType, int batchSize = 2000) : IModelEvaluator
 {
     private readonly torch.nn.Module<torch.Tensor, torch.Tensor> _model = ModelFactory.Create(modelType, test.ItemShape, test.Classes);
+
+    public ModelScore Score(torch.Tensor parameters)
+    {
+        var (loss, accuracy) = Evaluate(parameters);
+        return new ModelScore(loss, accuracy, []);
+    }
 
     public (double Loss, double Accuracy) Evaluate(torch.Tensor parameters)
     {

@@ -18,11 +18,12 @@ public sealed class ServerModel : IDisposable
     private readonly torch.Tensor _x;
     private readonly double _lr;
     private readonly WorkerMomentum? _momentum;
+    private readonly IServerOptimizer? _optimizer;
     private torch.Tensor? _published;
     private long _publishedVersion = -1;
 
     public ServerModel(torch.Tensor initial, IAggregator aggregator, double lr, double serverMomentum = 0,
-        MomentumForm form = MomentumForm.HeavyBall, ModelPruner? pruner = null, Lookahead? lookahead = null)
+        MomentumForm form = MomentumForm.HeavyBall, ModelPruner? pruner = null, Lookahead? lookahead = null, IServerOptimizer? optimizer = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         _x = initial.detach().clone().DetachFromDisposeScope();
@@ -31,6 +32,7 @@ public sealed class ServerModel : IDisposable
         if (serverMomentum != 0) _momentum = new WorkerMomentum(serverMomentum, form);
         Pruner = pruner;
         Lookahead = lookahead;
+        _optimizer = optimizer;
         lookahead?.Start(_x);
     }
 
@@ -66,7 +68,12 @@ public sealed class ServerModel : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         var aggregate = Aggregator.Aggregate(updates, context);
-        if (_momentum is null)
+        bool whole = true;
+        if (_optimizer is not null)
+        {
+            whole = _optimizer.Step(_x, aggregate, _lr, weight);
+        }
+        else if (_momentum is null)
         {
             using var step = ((float)(-_lr * weight)).ToScalar(); // explicit: a temporary Scalar may be finalized mid-call
             _x.add_(aggregate, alpha: step);
@@ -83,7 +90,7 @@ public sealed class ServerModel : IDisposable
             _x.add_(m, alpha: step);
         }
         Version++;
-        Lookahead?.AfterStep(_x);
+        if (whole) Lookahead?.AfterStep(_x); // extragradient: lookahead counts whole steps, not half steps
         Pruner?.AfterStep(_x, Version);
     }
 
@@ -139,5 +146,6 @@ public sealed class ServerModel : IDisposable
         _published?.Dispose();
         Pruner?.Dispose();
         Lookahead?.Dispose();
+        _optimizer?.Dispose();
     }
 }

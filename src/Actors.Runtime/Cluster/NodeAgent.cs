@@ -128,7 +128,7 @@ internal sealed class AggregatorHost : ReceiveActor
             long checkpointEvery = spec.Cluster.CheckpointEvery;
             _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new ClusterNetwork(Context.System), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery, resume)
                 .WithDispatcher(NodeAgent.TensorDispatcher), "aggregator");
-            _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, _aggregator, _parts.Data.Source, _parts.ParameterCount));
+            _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, _aggregator, _parts.DataSource, _parts.ParameterCount));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -19,7 +19,7 @@ public static class Divergence
     /// <param name="Warning">A paragraph for the user (also when the loss only grew more than tenfold), or null.</param>
     public sealed record Finding(bool Diverged, long? AtStep, string? Warning);
 
-    public static Finding Of(ExperimentSpec spec, IReadOnlyList<MetricsRow> rows, TrainingStats stats)
+    public static Finding Of(ExperimentSpec spec, IReadOnlyList<MetricsRow> rows, TrainingStats stats, bool flagLossGrowth = true)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(rows);
@@ -41,7 +41,7 @@ public static class Divergence
             return new Finding(true, step, string.Create(CultureInfo.InvariantCulture,
                 $"training diverged at step {step}: {why}. A smaller optimizer.lr (now {spec.Optimizer.Lr:G4}) usually helps.{hint}"));
         }
-        return new Finding(false, null, rows.Count < 2 ? null : Describe(spec, rows[0].TestLoss, rows[^1].TestLoss, rows[^1].Counters.Step));
+        return new Finding(false, null, rows.Count < 2 || !flagLossGrowth ? null : Describe(spec, rows[0].TestLoss, rows[^1].TestLoss, rows[^1].Counters.Step));
     }
 
     /// <summary>A one-paragraph warning when the final test loss is non-finite or more than tenfold the initial one, else null.</summary>

@@ -24,6 +24,9 @@ public interface IExperimentKind
     /// <summary>metrics.csv columns after the common ones (<see cref="MetricsRow.Extras"/> holds their values, in order).</summary>
     IReadOnlyList<MetricColumn> Columns(ExperimentSpec spec) => [];
 
+    /// <summary>Whether a final test loss far above the initial one means the run went wrong (not for a game, whose loss is a player's).</summary>
+    bool FlagsLossGrowth => true;
+
     /// <summary>summary.md's first paragraph, and the title of the plots.</summary>
     (string Description, string PlotTitle) Report(ExperimentSpec spec);
 

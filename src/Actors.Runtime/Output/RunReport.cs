@@ -21,7 +21,7 @@ public static class RunReport
     {
         ArgumentNullException.ThrowIfNull(dir);
         ArgumentNullException.ThrowIfNull(kind);
-        var divergence = Divergence.Of(spec, dir.Rows, outcome.Stats);
+        var divergence = Divergence.Of(spec, dir.Rows, outcome.Stats, kind.FlagsLossGrowth);
         var summary = Summary(kind, spec, outcome, wallSeconds, dataSource, parameters, divergence);
         dir.WriteSummary(summary);
         var (description, title) = kind.Report(spec);

@@ -22,7 +22,7 @@ public sealed class ByzantineActor : SimulatedActor
     private readonly int _id;
     private readonly int _honestCount;
     private readonly IAttack _attack;
-    private readonly LocalTrainer _trainer;
+    private readonly ILocalTrainer _trainer;
     private readonly UpdateCodec _codec;
     private readonly INetwork _network;
     private readonly IClock _clock;
@@ -39,7 +39,7 @@ public sealed class ByzantineActor : SimulatedActor
     private bool _computeDone, _sent;
     private long _steps;
 
-    public ByzantineActor(int id, int honestCount, int n, int f, IAttack attack, LocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock,
+    public ByzantineActor(int id, int honestCount, int n, int f, IAttack attack, ILocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock,
         NetworkModel timing, bool simulated, bool versionedRounds, long seed, CollusionBoard? board = null)
     {
         (_id, _honestCount, _n, _f, _attack, _trainer, _codec, _network, _clock, _timing, _simulated, _versionedRounds, _seed) =
@@ -69,7 +69,7 @@ public sealed class ByzantineActor : SimulatedActor
         });
     }
 
-    public static Props Props(int id, int honestCount, int n, int f, IAttack attack, LocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock,
+    public static Props Props(int id, int honestCount, int n, int f, IAttack attack, ILocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock,
         NetworkModel timing, bool simulated, bool versionedRounds, long seed, CollusionBoard? board = null) =>
         Akka.Actor.Props.Create(() => new ByzantineActor(id, honestCount, n, f, attack, trainer, codec, network, clock, timing, simulated, versionedRounds, seed, board));
 

@@ -96,6 +96,12 @@ public sealed class ParameterServerCoordinator : RunCoordinator
             figures["sparsity"] = Math.Round(_final.Extras[0], 6);
             figures["pruning_reentries"] = _reentries; // over the whole run
         }
+        int first = _spec.Pruning.Enabled ? 2 : 0; // the evaluator's figures follow the aggregator's
+        for (int i = 0; i < _parts.FigureNames.Count && first + i < _final.Extras.Count; i++)
+        {
+            double v = _final.Extras[first + i];
+            figures[_parts.FigureNames[i]] = double.IsFinite(v) ? Math.Round(v, 10) : null;
+        }
         _run.Done.TrySetResult(new RunOutcome(_stats, _final, EventsReleased, figures));
     }
 }

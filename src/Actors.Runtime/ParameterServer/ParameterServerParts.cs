@@ -20,14 +20,16 @@ public sealed class ParameterServerParts : IKindRun
 {
     public required ExperimentSpec Spec { get; init; }
 
-    public required DataBundle Data { get; init; }
+    /// <summary>Where the data came from (summary.json `data_source`).</summary>
+    public required string DataSource { get; init; }
 
-    /// <summary>The module every trainer of this process computes its gradients with.</summary>
-    public required GradientModel Gradients { get; init; }
-    public required IReadOnlyList<LocalTrainer> Honest { get; init; }
+    /// <summary>What the parts own besides trainers and codecs (the data, the shared gradient module, shards), freed after the trainers.</summary>
+    public required IReadOnlyList<IDisposable> Owned { get; init; }
+
+    public required IReadOnlyList<ILocalTrainer> Honest { get; init; }
 
     /// <summary>The Byzantine workers' own trainers (iid data; label flippers train on 9 - y), empty without attackers.</summary>
-    public required IReadOnlyList<LocalTrainer> Byzantine { get; init; }
+    public required IReadOnlyList<ILocalTrainer> Byzantine { get; init; }
 
     /// <summary>One attack instance per Byzantine worker (attacks keep state: mimic's choice, drift's direction, replay buffers).</summary>
     public required IReadOnlyList<IAttack> Attacks { get; init; }
@@ -36,7 +38,13 @@ public sealed class ParameterServerParts : IKindRun
     public required IReadOnlyList<UpdateCodec> ByzantineCodecs { get; init; }
     public required torch.Tensor InitialModel { get; init; }
     public required IAggregator Aggregator { get; init; }
-    public required ModelEvaluator Evaluator { get; init; }
+    public required IModelEvaluator Evaluator { get; init; }
+
+    /// <summary>The server's optimizer when it is not SGD (a game's Adam or extragradient), made fresh for each server model; null = SGD.</summary>
+    public Func<Learning.Optim.IServerOptimizer?>? ServerOptimizer { get; init; }
+
+    /// <summary>The names of the evaluator's extra figures (a game's), copied from the final row into summary.json.</summary>
+    public IReadOnlyList<string> FigureNames { get; init; } = [];
     public required long ParameterCount { get; init; }
     public required ParameterLayout Layout { get; init; }
 
@@ -49,7 +57,6 @@ public sealed class ParameterServerParts : IKindRun
     public static ParameterServerParts Build(ExperimentSpec spec, Action<string> warn)
     {
         new ParameterServerKind().Validate(spec); // fails fast on bad input, before loading any data
-        var aggregator = CreateAggregator(spec);
         var compression = spec.Compression;
         Compressors.Create(compression, 0); // validates the compression block before loading any data
         var data = spec.Data.Dataset == "synthetic"
@@ -79,6 +86,21 @@ public sealed class ParameterServerParts : IKindRun
         var initial = Learning.Training.InitialModel.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes, spec.Seed);
         ParameterLayout layout;
         using (var m = ModelFactory.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes)) layout = ParameterLayout.Of(m);
+        return Assemble(spec, layout, initial, data.Source, honest, byzantine, new ModelEvaluator(data.Test, spec.Model.Type),
+            [.. honest.Concat(byzantine).Select(t => t.Shard), gradients, data], attacks: attacks);
+    }
+
+    /// <summary>
+    /// The parts every parameter-server run has, around a kind's own trainers and evaluator (a classifier's or a game's):
+    /// the aggregator, the attacks (unless given), one codec per worker and the broadcast codec.
+    /// </summary>
+    public static ParameterServerParts Assemble(ExperimentSpec spec, ParameterLayout layout, torch.Tensor initial, string dataSource,
+        IReadOnlyList<ILocalTrainer> honest, IReadOnlyList<ILocalTrainer> byzantine, IModelEvaluator evaluator, IReadOnlyList<IDisposable> owned,
+        Func<Learning.Optim.IServerOptimizer?>? serverOptimizer = null, IReadOnlyList<string>? figureNames = null, IReadOnlyList<IAttack>? attacks = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var compression = spec.Compression;
+        attacks ??= [.. Enumerable.Range(0, spec.Workers.Byzantine).Select(_ => AttackFactory.Create(spec.Attack, spec.Workers.Total, spec.Workers.Byzantine)!)];
         var shared = Seeds.Derive(spec.Seed, "compression-shared");
         var codecs = Enumerable.Range(0, spec.Workers.Honest)
             .Select(i => new UpdateCodec(Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "compressor", i)), layout, shared)).ToList();
@@ -90,19 +112,21 @@ public sealed class ParameterServerParts : IKindRun
         return new ParameterServerParts
         {
             Spec = spec,
-            Data = data,
-            Gradients = gradients,
+            DataSource = dataSource,
+            Owned = owned,
             Honest = honest,
             Byzantine = byzantine,
             Attacks = attacks,
             ByzantineCodecs = byzantineCodecs,
             InitialModel = initial,
-            Aggregator = aggregator,
-            Evaluator = new ModelEvaluator(data.Test, spec.Model.Type),
+            Aggregator = CreateAggregator(spec),
+            Evaluator = evaluator,
             ParameterCount = initial.numel(),
             Layout = layout,
             Codecs = codecs,
             BroadcastCodec = broadcast,
+            ServerOptimizer = serverOptimizer,
+            FigureNames = figureNames ?? [],
         };
     }
 
@@ -144,10 +168,11 @@ public sealed class ParameterServerParts : IKindRun
     {
         var pruner = Spec.Pruning.Enabled ? new Learning.Pruning.ModelPruner(Spec.Pruning, Layout, Spec.Steps, InitialModel.dtype) : null;
         var lookahead = Spec.Optimizer.Lookahead ? new Learning.Optim.Lookahead(Spec.Optimizer.LookaheadK, Spec.Optimizer.LookaheadAlpha) : null;
-        return new ServerModel(InitialModel, Aggregator, Spec.Optimizer.Lr, Spec.Optimizer.ServerMomentumBeta, Spec.Optimizer.MomentumForm, pruner, lookahead);
+        return new ServerModel(InitialModel, Aggregator, Spec.Optimizer.Lr, Spec.Optimizer.ServerMomentumBeta, Spec.Optimizer.MomentumForm, pruner, lookahead,
+            ServerOptimizer?.Invoke());
     }
 
-    string IKindRun.DataSource => Data.Source;
+    string IKindRun.DataSource => DataSource;
 
     long IKindRun.Parameters => ParameterCount;
 
@@ -156,17 +181,12 @@ public sealed class ParameterServerParts : IKindRun
     public void Dispose()
     {
         // The shards are ours (views made here), not the trainers': free them now rather than at finalization; then the data.
-        foreach (var t in Honest.Concat(Byzantine))
-        {
-            t.Dispose();
-            t.Shard.Dispose();
-        }
+        foreach (var t in Honest.Concat(Byzantine)) t.Dispose();
+        foreach (var o in Owned) o.Dispose();
         foreach (var c in Codecs) c.Dispose();
         foreach (var c in ByzantineCodecs) c.Dispose();
         BroadcastCodec?.Dispose();
-        Gradients.Dispose();
         Evaluator.Dispose();
         InitialModel.Dispose();
-        Data.Dispose();
     }
 }

@@ -18,7 +18,7 @@ namespace Actors.Runtime.ParameterServer;
 public sealed class WorkerActor : SimulatedActor
 {
     private readonly int _id;
-    private readonly LocalTrainer _trainer;
+    private readonly ILocalTrainer _trainer;
     private readonly UpdateCodec _codec;
     private torch.Tensor? _model; // the worker's own copy of the server model, made only for compressed delta broadcasts
     private ModelBroadcast? _full; // the latest full model (read in place when it is an in-process payload)
@@ -34,7 +34,7 @@ public sealed class WorkerActor : SimulatedActor
     private long _lastVersion = -1;
     private long _steps;
 
-    public WorkerActor(int id, LocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated)
+    public WorkerActor(int id, ILocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated)
     {
         _id = id;
         _trainer = trainer;
@@ -56,7 +56,7 @@ public sealed class WorkerActor : SimulatedActor
         Receive<ComputeDone>(OnComputeDone);
     }
 
-    public static Props Props(int id, LocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated) =>
+    public static Props Props(int id, ILocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated) =>
         Akka.Actor.Props.Create(() => new WorkerActor(id, trainer, codec, network, clock, model, simulated));
 
     private void OnModel(ModelBroadcast m)

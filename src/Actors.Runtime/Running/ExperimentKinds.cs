@@ -13,6 +13,7 @@ public static class ExperimentKinds
     [
         new ParameterServerKind(),
         new GossipKind(),
+        new Game.GameKind(),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. All.Select(k => k.Name)];
