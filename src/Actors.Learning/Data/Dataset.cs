@@ -56,6 +56,9 @@ public sealed class Dataset : IDisposable
         }
     }
 
+    /// <summary>For an image dataset, the normalization x = (p / 255 - Mean) / Std its rows are read with; null otherwise.</summary>
+    public (float Mean, float Std)? PixelNormalization => _scale is null ? null : (_scale.Mean, _scale.Std);
+
     /// <summary>All labels. Not available on a view (it would be the parent's); use <see cref="Rows"/>.</summary>
     public torch.Tensor Labels => _rows is null ? _labels : throw ViewHasNoTensors();
 

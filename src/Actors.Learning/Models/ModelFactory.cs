@@ -57,9 +57,12 @@ public static class ModelFactory
 
         public override torch.Tensor forward(torch.Tensor x)
         {
-            using var h = functional.relu(_fc1.forward(x.flatten(1)));
+            using var h = Features(x);
             return _fc2.forward(h);
         }
+
+        /// <summary>The hidden layer's activations (a feature extractor, e.g. for Frechet distances).</summary>
+        public torch.Tensor Features(torch.Tensor x) => functional.relu(_fc1.forward(x.flatten(1)));
     }
 
     /// <summary>The PyTorch MNIST example network: conv 32, conv 64, max-pool, dropout 0.25, fc 128, dropout 0.5, fc 10.</summary>

@@ -16,19 +16,20 @@ namespace Actors.Learning.Training;
 public sealed class ServerModel : IDisposable
 {
     private readonly torch.Tensor _x;
-    private readonly double _lr;
+    private readonly LearningRateSchedule _schedule;
     private readonly WorkerMomentum? _momentum;
     private readonly IServerOptimizer? _optimizer;
     private torch.Tensor? _published;
     private long _publishedVersion = -1;
 
     public ServerModel(torch.Tensor initial, IAggregator aggregator, double lr, double serverMomentum = 0,
-        MomentumForm form = MomentumForm.HeavyBall, ModelPruner? pruner = null, Lookahead? lookahead = null, IServerOptimizer? optimizer = null)
+        MomentumForm form = MomentumForm.HeavyBall, ModelPruner? pruner = null, Lookahead? lookahead = null, IServerOptimizer? optimizer = null,
+        LearningRateSchedule? schedule = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         _x = initial.detach().clone().DetachFromDisposeScope();
         Aggregator = aggregator;
-        _lr = lr;
+        _schedule = schedule ?? new LearningRateSchedule(lr);
         if (serverMomentum != 0) _momentum = new WorkerMomentum(serverMomentum, form);
         Pruner = pruner;
         Lookahead = lookahead;
@@ -68,14 +69,15 @@ public sealed class ServerModel : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         var aggregate = Aggregator.Aggregate(updates, context);
+        double lr = _schedule.At(Version);
         bool whole = true;
         if (_optimizer is not null)
         {
-            whole = _optimizer.Step(_x, aggregate, _lr, weight);
+            whole = _optimizer.Step(_x, aggregate, lr, weight);
         }
         else if (_momentum is null)
         {
-            using var step = ((float)(-_lr * weight)).ToScalar(); // explicit: a temporary Scalar may be finalized mid-call
+            using var step = ((float)(-lr * weight)).ToScalar(); // explicit: a temporary Scalar may be finalized mid-call
             _x.add_(aggregate, alpha: step);
         }
         else
@@ -86,7 +88,7 @@ public sealed class ServerModel : IDisposable
                 aggregate = aggregate.mul(w);
             }
             using var m = _momentum.Step(aggregate);
-            using var step = ((float)-_lr).ToScalar();
+            using var step = ((float)-lr).ToScalar();
             _x.add_(m, alpha: step);
         }
         Version++;

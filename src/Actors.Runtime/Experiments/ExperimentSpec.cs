@@ -19,7 +19,8 @@ public sealed record WorkersSpec(int Honest, int Byzantine)
 /// (after decompression; the PowerSGD reference code's order) and workers send plain gradients.</param>
 /// <param name="AsyncScaling">`optimizer.async-scaling`: how far one update moves the model in async and buffered timing.</param>
 public sealed record OptimizerSpec(double Lr, double Momentum, Learning.Optim.MomentumForm MomentumForm, bool ServerMomentum = false,
-    AsyncScaling AsyncScaling = AsyncScaling.PerWorker, int LookaheadK = 0, double LookaheadAlpha = 0.5)
+    AsyncScaling AsyncScaling = AsyncScaling.PerWorker, int LookaheadK = 0, double LookaheadAlpha = 0.5,
+    Learning.Optim.LearningRateShape LrSchedule = Learning.Optim.LearningRateShape.Constant)
 {
     /// <summary>`optimizer.lookahead { k, alpha }` is on (k &gt; 0).</summary>
     public bool Lookahead => LookaheadK > 0;
@@ -99,7 +100,8 @@ public sealed record ExperimentSpec(
             Optimizer: new OptimizerSpec(p.Double("optimizer.lr", min: 0), p.Double("optimizer.momentum", min: 0, max: 0.999999),
                 p.Choice("optimizer.momentum-form", ["heavy-ball", "ema"]) == "ema" ? Learning.Optim.MomentumForm.Ema : Learning.Optim.MomentumForm.HeavyBall,
                 p.Choice("optimizer.momentum-at", ["worker", "server"]) == "server", p.Enum<AsyncScaling>("optimizer.async-scaling"),
-                p.Int("optimizer.lookahead.k", min: 0), p.Double("optimizer.lookahead.alpha", min: 1e-9, max: 1)),
+                p.Int("optimizer.lookahead.k", min: 0), p.Double("optimizer.lookahead.alpha", min: 1e-9, max: 1),
+                p.Enum<Learning.Optim.LearningRateShape>("optimizer.lr-schedule")),
             Aggregator: new AggregatorSettings(
                 Type: p.Choice("aggregator.type", AggregatorFactory.Types),
                 Tau: p.Double("aggregator.tau", min: 0),

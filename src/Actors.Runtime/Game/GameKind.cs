@@ -29,17 +29,19 @@ public sealed class GameKind : IExperimentKind
         ParameterServerParts.CreateAggregator(spec);
     }
 
+    public string? Banner(ExperimentSpec spec) => $"game: {Report(spec).PlotTitle[(spec!.Name.Length + 2)..]} (the model and data of the line above do not apply{(GameSection.Of(spec).Type == "gan" ? ", except the dataset" : "")})";
+
     public IReadOnlyList<MetricColumn> Columns(ExperimentSpec spec) =>
         [.. GameSection.Of(spec).FigureNames.Select(n => new MetricColumn(n, n == "distance_to_equilibrium" ? MetricColumn.Scientific : MetricColumn.Fixed))];
 
-    public IReadOnlyList<string> MarkdownKeys => ["distance_to_equilibrium", "modes_covered", "high_quality_fraction", "staleness_mean"];
+    public IReadOnlyList<string> MarkdownKeys => ["distance_to_equilibrium", "modes_covered", "high_quality_fraction", "frechet_distance", "staleness_mean"];
 
     public (string Description, string PlotTitle) Report(ExperimentSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var g = GameSection.Of(spec);
         string lookahead = spec.Optimizer.Lookahead ? string.Create(CultureInfo.InvariantCulture, $" with lookahead (k {spec.Optimizer.LookaheadK}, alpha {spec.Optimizer.LookaheadAlpha})") : "";
-        string name = $"{(g.Type == "mixture" ? $"mixture ({g.Mixture})" : "bilinear")} game";
+        string name = g.Type switch { "mixture" => $"mixture ({g.Mixture}) GAN", "gan" => $"{spec.Data.Dataset} GAN", _ => "bilinear game" };
         return (string.Create(CultureInfo.InvariantCulture,
                 $"{name}, {ConfigEnum.Name(g.Optimizer)}{lookahead} at lr {spec.Optimizer.Lr}, {spec.Workers.Honest} honest + {spec.Workers.Byzantine} Byzantine workers, " +
                 $"aggregator {spec.Aggregator.Type}, timing {ConfigEnum.Name(spec.Timing.Mode)}, {spec.Mode} mode, seed {spec.Seed}. test_loss is the generator's loss " +
@@ -62,11 +64,12 @@ public sealed class GameKind : IExperimentKind
         ArgumentNullException.ThrowIfNull(spec);
         Validate(spec);
         var section = GameSection.Of(spec);
-        var game = section.Create(spec);
+        var (game, data, source) = section.Create(spec, warn);
         var trainers = Enumerable.Range(0, spec.Workers.Total)
             .Select(i => (ILocalTrainer)new GameTrainer(game, spec.Data.BatchSize, spec.Optimizer.WorkerMomentum, Seeds.Derive(spec.Seed, "game-worker", i))).ToList();
-        return ParameterServerParts.Assemble(spec, game.Layout, game.Initial(spec.Seed), $"generated ({section.Type})",
-            trainers.Take(spec.Workers.Honest).ToList(), trainers.Skip(spec.Workers.Honest).ToList(), new GameEvaluator(game), [game],
+        IDisposable[] owned = data is null ? [game] : [game, data];
+        return ParameterServerParts.Assemble(spec, game.Layout, game.Initial(spec.Seed), source,
+            trainers.Take(spec.Workers.Honest).ToList(), trainers.Skip(spec.Workers.Honest).ToList(), new GameEvaluator(game), owned,
             section.ServerOptimizer, section.FigureNames);
     }
 }

@@ -15,7 +15,7 @@ public enum GameOptimizer
 /// <summary>The game kind's own section: `game { type, optimizer, beta1, beta2, noise, mixture }`.</summary>
 public sealed record GameSection(string Type, GameOptimizer Optimizer, double Beta1, double Beta2, double Noise, string Mixture)
 {
-    public static readonly string[] Types = ["bilinear", "mixture"];
+    public static readonly string[] Types = ["bilinear", "mixture", "gan"];
 
     public static GameSection Of(ExperimentSpec spec)
     {
@@ -26,13 +26,29 @@ public sealed record GameSection(string Type, GameOptimizer Optimizer, double Be
     }
 
     /// <summary>The figures the game reports (metrics.csv columns after the common ones, summary.json keys).</summary>
-    public IReadOnlyList<string> FigureNames => Type == "bilinear" ? ["distance_to_equilibrium"] : ["modes_covered", "high_quality_fraction"];
-
-    public IGame Create(ExperimentSpec spec) => Type switch
+    public IReadOnlyList<string> FigureNames => Type switch
     {
-        "bilinear" => new BilinearGame(Noise),
-        _ => new MixtureGame(Mixture, spec.Seed),
+        "bilinear" => ["distance_to_equilibrium"],
+        "gan" => ["frechet_distance"],
+        _ => ["modes_covered", "high_quality_fraction"],
     };
+
+    /// <summary>The game, and what it owns besides itself (a GAN's dataset).</summary>
+    public (IGame Game, IDisposable? Data, string Source) Create(ExperimentSpec spec, Action<string> warn)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        switch (Type)
+        {
+            case "bilinear":
+                return (new BilinearGame(Noise), null, "generated (bilinear game)");
+            case "gan":
+                var data = Learning.Data.DatasetLocator.Load(spec.Data.Dataset, spec.Data.Path, spec.Seed, warn);
+                var cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "actors", $"frechet-mlp-{spec.Data.Dataset}.f32");
+                return (new ImageGan(data, spec.Seed, cache), data, data.Source);
+            default:
+                return (new MixtureGame(Mixture, spec.Seed), null, $"generated ({Mixture} mixture)");
+        }
+    }
 
     /// <summary>The server's optimizer (null = SGD in ServerModel, which is GDA on the joint field).</summary>
     public IServerOptimizer? ServerOptimizer() => Optimizer switch
@@ -45,6 +61,8 @@ public sealed record GameSection(string Type, GameOptimizer Optimizer, double Be
     public void Validate(ExperimentSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (Type == "gan" && spec.Data.Dataset == "synthetic")
+            throw new ExperimentConfigException("game.type = gan trains on images: set data.dataset = fashion-mnist or mnist");
         if (spec.Attack.Type == "labelflip")
             throw new ExperimentConfigException("attack.type = labelflip has no labels to flip in a game (valid: bitflip, ipm, alie, mimic, gaussian and the time-coupled attacks)");
         if (spec.Pruning.Enabled)

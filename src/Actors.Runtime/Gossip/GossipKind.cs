@@ -21,6 +21,8 @@ public sealed class GossipKind : IExperimentKind
     public void Validate(ExperimentSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Optimizer.LrSchedule != Learning.Optim.LearningRateShape.Constant)
+            throw new ExperimentConfigException("optimizer.lr-schedule must be constant in gossip runs (the gossip rules take a fixed step)");
         if (spec.Optimizer.Lookahead)
             throw new ExperimentConfigException("optimizer.lookahead runs in parameter-server experiments (the aggregator keeps the slow weights); gossip runs need optimizer.lookahead.k = 0");
         if (spec.Pruning.Enabled)

@@ -169,7 +169,7 @@ public sealed class ParameterServerParts : IKindRun
         var pruner = Spec.Pruning.Enabled ? new Learning.Pruning.ModelPruner(Spec.Pruning, Layout, Spec.Steps, InitialModel.dtype) : null;
         var lookahead = Spec.Optimizer.Lookahead ? new Learning.Optim.Lookahead(Spec.Optimizer.LookaheadK, Spec.Optimizer.LookaheadAlpha) : null;
         return new ServerModel(InitialModel, Aggregator, Spec.Optimizer.Lr, Spec.Optimizer.ServerMomentumBeta, Spec.Optimizer.MomentumForm, pruner, lookahead,
-            ServerOptimizer?.Invoke());
+            ServerOptimizer?.Invoke(), new Learning.Optim.LearningRateSchedule(Spec.Optimizer.Lr, Spec.Optimizer.LrSchedule, Spec.Steps));
     }
 
     string IKindRun.DataSource => DataSource;

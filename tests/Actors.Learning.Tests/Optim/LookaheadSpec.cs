@@ -73,6 +73,21 @@ public class LookaheadSpec
     }
 
     [Fact]
+    public void Cosine_schedule_decays_the_server_step_from_lr_to_zero()
+    {
+        var s = new LearningRateSchedule(0.1, LearningRateShape.Cosine, TotalSteps: 100);
+        Assert.Equal(0.1, s.At(0), 12);
+        Assert.Equal(0.05, s.At(50), 12);
+        Assert.Equal(0, s.At(100), 12);
+        Assert.Equal(0.1, new LearningRateSchedule(0.1).At(77));
+        using var server = new ServerModel(torch.zeros(1), new Mean(), lr: 1, schedule: new LearningRateSchedule(1, LearningRateShape.Cosine, TotalSteps: 2));
+        using var g = torch.tensor(new[] { -1f });
+        server.Step([g], new AggregationContext(1, 0, 0, new Random(1))); // lr 1 at version 0
+        server.Step([g], new AggregationContext(1, 0, 1, new Random(1))); // lr 0.5 at version 1
+        Assert.Equal(1.5f, server.Parameters.item<float>(), 6);
+    }
+
+    [Fact]
     public void Server_with_lookahead_applies_it_after_its_optimizer_step()
     {
         using var server = new ServerModel(torch.zeros(1), new Mean(), lr: 1, lookahead: new Lookahead(2, 0.5));

@@ -59,12 +59,25 @@ public sealed class GameRunSpec : IDisposable
     }
 
     [Fact]
+    public async Task Gan_on_fashion_mnist_reports_a_frechet_distance_that_falls_as_it_trains()
+    {
+        var (summary, rows) = await Run("gan", "game.type=gan", "data.dataset=fashion-mnist", "game.optimizer=adam", "optimizer.lr=0.0005",
+            "experiment.steps=60", "experiment.eval-every=60", "data.batch-size=32", "workers.honest=2");
+        Assert.Equal("frechet_distance", rows[0][^1]);
+        double first = double.Parse(rows[1][^1], CultureInfo.InvariantCulture), last = summary["frechet_distance"]!.GetValue<double>();
+        Assert.True(last < first, $"Frechet distance {first} -> {last}");
+        Assert.Contains("fashion-mnist", summary["data_source"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Bad_game_input_names_the_key()
     {
         var e = Assert.Throws<ExperimentConfigException>(() => ExperimentKinds.Load(null, ["experiment.kind=game", "game.type=chess"]));
         Assert.Contains("game.type", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<ExperimentConfigException>(() => ExperimentKinds.Load(null, ["experiment.kind=game", "game.optimizer=extragradient", "timing.mode=async"]));
         Assert.Contains("extragradient", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ExperimentConfigException>(() => ExperimentKinds.Load(null, ["experiment.kind=game", "game.type=gan", "data.dataset=synthetic"]));
+        Assert.Contains("data.dataset", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<ExperimentConfigException>(() => ExperimentKinds.Load(null, ["experiment.kind=game", "workers.byzantine=1", "attack.type=labelflip"]));
         Assert.Contains("labelflip", e.Message, StringComparison.Ordinal);
     }
