@@ -21,7 +21,8 @@ public sealed class MaskedSparse : ICompressor
         Sparsity.CheckFlat(x, CodecName);
         using var scope = torch.NewDisposeScope();
         var flat = x.detach();
-        var nonzero = flat.ne(0);
+        using var zero = 0.0.ToScalar();
+        var nonzero = flat.ne(zero);
         var values = flat.masked_select(nonzero);
         var bits = Pack(nonzero);
         values.MoveToOuterDisposeScope();
@@ -59,7 +60,8 @@ public sealed class MaskedSparse : ICompressor
         ArgumentNullException.ThrowIfNull(bytes);
         using var scope = torch.NewDisposeScope();
         var shifts = torch.arange(8, dtype: torch.ScalarType.Int64);
-        var bits = bytes.to(torch.ScalarType.Int64).unsqueeze(1).bitwise_right_shift(shifts).bitwise_and(1L).reshape(-1);
+        using var one = 1L.ToScalar();
+        var bits = bytes.to(torch.ScalarType.Int64).unsqueeze(1).bitwise_right_shift(shifts).bitwise_and(one).reshape(-1);
         return bits.narrow(0, 0, d).to(torch.ScalarType.Bool).MoveToOuterDisposeScope();
     }
 }

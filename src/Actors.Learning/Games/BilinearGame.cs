@@ -1,4 +1,5 @@
 using Actors.Learning.Models;
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Games;
@@ -21,7 +22,7 @@ public sealed class BilinearGame(double noise, torch.ScalarType dtype = torch.Sc
         ArgumentNullException.ThrowIfNull(z);
         using var scope = torch.NewDisposeScope();
         var field = torch.stack([z[1], z[0].neg()]);
-        if (noise > 0) field.add_(torch.randn(2, generator: generator, dtype: z.dtype).mul_(noise / Math.Sqrt(Math.Max(1, batch))));
+        if (noise > 0) field.add_(torch.randn(2, generator: generator, dtype: z.dtype).MulBy_(noise / Math.Sqrt(Math.Max(1, batch))));
         double loss = (z[0] * z[1]).item<double>();
         return (field.MoveToOuterDisposeScope(), loss);
     }

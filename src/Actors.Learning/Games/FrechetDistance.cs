@@ -53,9 +53,11 @@ public sealed class FrechetDistance : IDisposable
         double meanTerm = mu1.sub(mu2).square().sum().item<double>();
         // Tr (S1 S2)^(1/2) = Tr (S1^(1/2) S2 S1^(1/2))^(1/2), a symmetric PSD matrix: sum of the square roots of its eigenvalues.
         var (w1, v1) = torch.linalg.eigh(s1);
-        var root1 = v1.matmul(torch.diag(w1.clamp_min(0).sqrt())).matmul(v1.T);
+        using var zero = 0.0.ToScalar();
+        using var two = 2.0.ToScalar();
+        var root1 = v1.matmul(torch.diag(w1.clamp_min(zero).sqrt())).matmul(v1.T);
         var middle = root1.matmul(s2).matmul(root1);
-        var eig = torch.linalg.eigvalsh(middle.add(middle.T).div(2)).clamp_min(0).sqrt().sum().item<double>();
+        var eig = torch.linalg.eigvalsh(middle.add(middle.T).div(two)).clamp_min(zero).sqrt().sum().item<double>();
         return meanTerm + s1.trace().item<double>() + s2.trace().item<double>() - 2 * eig;
     }
 
@@ -64,7 +66,8 @@ public sealed class FrechetDistance : IDisposable
         var f = features.to(torch.ScalarType.Float64);
         var mean = f.mean([0]);
         var centered = f.sub(mean);
-        var cov = centered.T.matmul(centered).div(Math.Max(1, f.shape[0] - 1));
+        using var n = ((double)Math.Max(1, f.shape[0] - 1)).ToScalar();
+        var cov = centered.T.matmul(centered).div(n);
         return (mean.DetachFromDisposeScope(), cov.DetachFromDisposeScope());
     }
 

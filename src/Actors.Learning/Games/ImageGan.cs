@@ -70,7 +70,12 @@ public sealed class ImageGan : IGame
     }
 
     /// <summary>Generated images in the real images' normalized space, [n, 784].</summary>
-    private torch.Tensor Generate(torch.Tensor noise) => _generator.forward(noise).sub(_mean).div(_std);
+    private torch.Tensor Generate(torch.Tensor noise)
+    {
+        using var mean = _mean.ToScalar();
+        using var std = _std.ToScalar();
+        return _generator.forward(noise).sub(mean).div(std);
+    }
 
     private void Load(torch.Tensor z)
     {

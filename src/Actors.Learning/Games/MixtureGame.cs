@@ -1,4 +1,5 @@
 using Actors.Learning.Models;
+using Actors.Learning.Util;
 using TorchSharp;
 using static TorchSharp.torch.nn;
 
@@ -76,7 +77,7 @@ public sealed class MixtureGame : IGame
     {
         using var scope = torch.NewDisposeScope();
         var which = torch.randint(0, Modes, [n], generator: generator);
-        return _modes.index_select(0, which).add(torch.randn(n, 2, generator: generator).mul_(_std)).MoveToOuterDisposeScope();
+        return _modes.index_select(0, which).add(torch.randn(n, 2, generator: generator).MulBy_(_std)).MoveToOuterDisposeScope();
     }
 
     public (torch.Tensor Field, double Loss) Field(torch.Tensor z, torch.Generator generator, int batch)
@@ -124,10 +125,12 @@ public sealed class MixtureGame : IGame
             var samples = _generator.forward(_evaluationNoise);
             var loss = functional.binary_cross_entropy_with_logits(_discriminator.forward(samples), torch.ones(EvaluationSamples, 1)).item<float>();
             var (distance, nearest) = torch.cdist(samples, _modes).min(1);
-            var good = distance.le(3 * _std);
+            using var radius = (3 * _std).ToScalar();
+            var good = distance.le(radius);
             double quality = good.to(torch.ScalarType.Float32).mean().item<float>();
             var perMode = torch.bincount(nearest.masked_select(good), minlength: Modes);
-            double covered = perMode.ge(EvaluationSamples / 100).sum().item<long>();
+            using var enough = ((long)(EvaluationSamples / 100)).ToScalar();
+            double covered = perMode.ge(enough).sum().item<long>();
             return new GameScore(loss, quality, [covered, quality]);
         }
     }

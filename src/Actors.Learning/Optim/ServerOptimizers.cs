@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Optim;
@@ -27,11 +28,19 @@ public sealed class Adam(double beta1, double beta2, double eps = 1e-8) : IServe
         _m ??= torch.zeros_like(x).DetachFromDisposeScope();
         _v ??= torch.zeros_like(x).DetachFromDisposeScope();
         _t++;
-        _m.mul_(beta1).add_(direction, alpha: 1 - beta1);
-        _v.mul_(beta2).addcmul_(direction, direction, value: 1 - beta2);
+        // Explicit Scalars: an implicit double -> Scalar temporary can be finalized during the native call (ScalarOps).
         double m1 = 1 - Math.Pow(beta1, _t), v1 = 1 - Math.Pow(beta2, _t);
-        var denominator = _v.div(v1).sqrt_().add_(eps);
-        x.addcdiv_(_m, denominator, value: -lr * weight / m1);
+        using var b1 = beta1.ToScalar();
+        using var g1 = (1 - beta1).ToScalar();
+        using var b2 = beta2.ToScalar();
+        using var g2 = (1 - beta2).ToScalar();
+        using var vScale = v1.ToScalar();
+        using var epsilon = eps.ToScalar();
+        using var step = (-lr * weight / m1).ToScalar();
+        _m.mul_(b1).add_(direction, alpha: g1);
+        _v.mul_(b2).addcmul_(direction, direction, value: g2);
+        var denominator = _v.div(vScale).sqrt_().add_(epsilon);
+        x.addcdiv_(_m, denominator, value: step);
         return true;
     }
 
@@ -58,10 +67,10 @@ public sealed class Extragradient : IServerOptimizer
         if (_anchor is null)
         {
             _anchor = x.detach().clone().DetachFromDisposeScope();
-            x.add_(direction, alpha: -lr * weight);
+            x.AddScaled_(direction, -lr * weight);
             return false;
         }
-        x.copy_(_anchor).add_(direction, alpha: -lr * weight);
+        x.copy_(_anchor).AddScaled_(direction, -lr * weight);
         _anchor.Dispose();
         _anchor = null;
         return true;

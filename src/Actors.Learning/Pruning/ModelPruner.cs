@@ -36,8 +36,9 @@ public sealed class ModelPruner : IDisposable
         _prunableCount = _layers.Sum(l => l.Count);
         _mask = torch.ones(layout.Size, dtype: dtype).DetachFromDisposeScope();
         _prunable = torch.zeros(layout.Size, dtype: dtype).DetachFromDisposeScope();
+        using var one = 1.0.ToScalar();
         foreach (var (offset, count) in _layers)
-            using (var slice = _prunable.narrow(0, offset, count)) slice.fill_(1);
+            using (var slice = _prunable.narrow(0, offset, count)) slice.fill_(one);
     }
 
     /// <summary>The current mask (1 kept, 0 pruned) over the whole vector.</summary>
@@ -107,7 +108,8 @@ public sealed class ModelPruner : IDisposable
                     _mask.narrow(0, offset, count).copy_(KeepMask(dense.narrow(0, offset, count).abs(), (long)Math.Round(sparsity * count)));
             }
         }
-        LastReentries = (long)_mask.sub(old).clamp_min(0).sum().ToDouble(); // 0 -> 1 among the prunable weights
+        using var zero = 0.0.ToScalar();
+        LastReentries = (long)_mask.sub(old).clamp_min(zero).sum().ToDouble(); // 0 -> 1 among the prunable weights
         TotalReentries += LastReentries;
         Sparsity = 1 - (_mask.mul(_prunable).sum().ToDouble() / _prunableCount);
     }
@@ -121,7 +123,8 @@ public sealed class ModelPruner : IDisposable
         // One stable sort: ties (the zeros of already-pruned weights) break by position, and it costs a few ms where
         // topk with k near d took ~150 ms on a 200k-weight model.
         var (_, order) = magnitudes.sort(dim: 0, descending: false, stable: true);
-        keep.index_fill_(0, order.narrow(0, 0, prune), 0);
+        using var zero = 0.0.ToScalar();
+        keep.index_fill_(0, order.narrow(0, 0, prune), zero);
         return keep;
     }
 
