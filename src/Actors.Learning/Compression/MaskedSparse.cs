@@ -60,7 +60,7 @@ public sealed class MaskedSparse : ICompressor
         ArgumentNullException.ThrowIfNull(bytes);
         using var scope = torch.NewDisposeScope();
         var shifts = torch.arange(8, dtype: torch.ScalarType.Int64);
-        using var one = 1L.ToScalar();
+        var one = torch.ones(1, dtype: torch.ScalarType.Int64); // a tensor: TorchSharp's bitwise_and(Scalar) throws "Should not be called"
         var bits = bytes.to(torch.ScalarType.Int64).unsqueeze(1).bitwise_right_shift(shifts).bitwise_and(one).reshape(-1);
         return bits.narrow(0, 0, d).to(torch.ScalarType.Bool).MoveToOuterDisposeScope();
     }
