@@ -114,47 +114,84 @@ public static class Sweep
 
     public static void WriteResults(IReadOnlyList<SweepCell> cells, string outDir)
     {
-        var rows = new List<(SweepCell Cell, double Accuracy, double Loss, bool Diverged)>();
+        var rows = new List<(SweepCell Cell, double Accuracy, double Loss, bool Diverged, double[] Figures)>();
+        var figures = FigureKeys(cells, outDir);
         foreach (var cell in cells)
         {
             var s = ReadSummary(Path.Combine(outDir, "cells", cell.Id, "summary.json"));
             if (s is null) continue; // not run yet (or cut off): the next sweep runs it
-            rows.Add((cell, Num(s["final_test_accuracy"]), Num(s["final_test_loss"]), s["diverged"]?.GetValue<bool>() ?? false));
+            rows.Add((cell, Num(s["final_test_accuracy"]), Num(s["final_test_loss"]), s["diverged"]?.GetValue<bool>() ?? false,
+                [.. figures.Select(f => Num(s[f]))]));
         }
         var keys = cells.SelectMany(c => c.Settings.Select(s => s.Key)).Distinct().ToList();
         var csv = new StringBuilder();
-        csv.AppendLine(string.Join(',', keys.Append("seed").Append("final_test_accuracy").Append("final_test_loss").Append("diverged")));
-        foreach (var (cell, acc, loss, diverged) in rows)
+        csv.AppendLine(string.Join(',', keys.Append("seed").Append("final_test_accuracy").Append("final_test_loss").Append("diverged").Concat(figures)));
+        foreach (var (cell, acc, loss, diverged, values) in rows)
         {
-            var values = keys.Select(k => cell.Settings.FirstOrDefault(s => s.Key == k).Value ?? "");
-            csv.AppendLine(string.Join(',', values.Append(cell.Seed.ToString(CultureInfo.InvariantCulture))
-                .Append(Output.RunDirectory.Csv(acc, "0.####")).Append(Output.RunDirectory.Csv(loss, "0.####")).Append(diverged ? "true" : "false")));
+            var settings = keys.Select(k => cell.Settings.FirstOrDefault(s => s.Key == k).Value ?? "");
+            csv.AppendLine(string.Join(',', settings.Append(cell.Seed.ToString(CultureInfo.InvariantCulture))
+                .Append(Output.RunDirectory.Csv(acc, "0.####")).Append(Output.RunDirectory.Csv(loss, "0.####")).Append(diverged ? "true" : "false")
+                .Concat(values.Select(v => Output.RunDirectory.Csv(v, "0.######")))));
         }
         Output.RunDirectory.WriteFileAtomic(Path.Combine(outDir, "results.csv"), csv.ToString());
 
+        bool hasAccuracy = rows.Any(r => double.IsFinite(r.Accuracy));
         var groups = rows.GroupBy(r => r.Cell.Group).Select(g =>
         {
             // A diverged cell counts as what it ended at: NaN accuracy is chance, not a hole in the table.
-            var accs = g.Select(r => double.IsFinite(r.Accuracy) ? r.Accuracy * 100 : 0).ToArray();
-            double mean = accs.Average();
-            double std = accs.Length > 1 ? Math.Sqrt(accs.Sum(a => (a - mean) * (a - mean)) / (accs.Length - 1)) : 0;
-            return (Settings: g.First().Cell.Settings, Mean: mean, Std: std, Count: accs.Length, Diverged: g.Count(r => r.Diverged));
+            var (mean, std) = MeanStd([.. g.Select(r => double.IsFinite(r.Accuracy) ? r.Accuracy * 100 : 0)]);
+            var perFigure = figures.Select((_, i) => MeanStd([.. g.Select(r => r.Figures[i]).Where(double.IsFinite)])).ToArray();
+            return (Settings: g.First().Cell.Settings, Mean: mean, Std: std, Count: g.Count(), Diverged: g.Count(r => r.Diverged), Figures: perFigure);
         }).ToList();
         var md = new StringBuilder();
-        md.AppendLine("| " + string.Join(" | ", keys) + " | test accuracy % (mean ± std) | seeds | diverged |");
-        md.AppendLine("|" + string.Concat(Enumerable.Repeat("---|", keys.Count + 3)));
+        var columns = (hasAccuracy ? ["test accuracy % (mean ± std)"] : Array.Empty<string>()).Concat(figures.Select(f => $"{f} (mean ± std)")).ToList();
+        md.AppendLine("| " + string.Join(" | ", keys.Concat(columns)) + " | seeds | diverged |");
+        md.AppendLine("|" + string.Concat(Enumerable.Repeat("---|", keys.Count + columns.Count + 2)));
         foreach (var g in groups)
         {
-            var values = keys.Select(k => g.Settings.FirstOrDefault(s => s.Key == k).Value ?? "");
-            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {string.Join(" | ", values)} | {g.Mean:0.0} ± {g.Std:0.0} | {g.Count} | {g.Diverged} |"));
+            var values = keys.Select(k => g.Settings.FirstOrDefault(s => s.Key == k).Value ?? "").ToList();
+            if (hasAccuracy) values.Add(string.Create(CultureInfo.InvariantCulture, $"{g.Mean:0.0} ± {g.Std:0.0}"));
+            values.AddRange(g.Figures.Select(f => double.IsFinite(f.Mean) ? string.Create(CultureInfo.InvariantCulture, $"{f.Mean:G4} ± {f.Std:G2}") : "n/a"));
+            md.AppendLine($"| {string.Join(" | ", values)} | {g.Count} | {g.Diverged} |");
         }
         if (groups.Any(g => g.Diverged > 0)) md.AppendLine().AppendLine("A diverged run (summary.json `diverged`) counts as 0% accuracy in the mean.");
         Output.RunDirectory.WriteFileAtomic(Path.Combine(outDir, "results.md"), md.ToString());
-        if (groups.Count > 0) Heatmap([.. groups.Select(g => (g.Settings, g.Mean, g.Std, g.Count))], keys, Path.Combine(outDir, "heatmap.png"));
+        if (groups.Count == 0) return;
+        if (hasAccuracy) Heatmap([.. groups.Select(g => (g.Settings, g.Mean, g.Std, g.Count))], keys, Path.Combine(outDir, "heatmap.png"), "final test accuracy (mean over seeds)", "test accuracy %");
+        else if (figures.Count > 0)
+            Heatmap([.. groups.Select(g => (g.Settings, g.Figures[0].Mean, g.Figures[0].Std, g.Count))], keys, Path.Combine(outDir, "heatmap.png"), $"final {figures[0]} (mean over seeds)", figures[0]);
+    }
+
+    private static (double Mean, double Std) MeanStd(double[] values)
+    {
+        if (values.Length == 0) return (double.NaN, double.NaN);
+        double mean = values.Average();
+        return (mean, values.Length > 1 ? Math.Sqrt(values.Sum(a => (a - mean) * (a - mean)) / (values.Length - 1)) : 0);
+    }
+
+    /// <summary>The kind's own figures (its metrics.csv columns, which it also writes to summary.json), read from the first finished cell's config.</summary>
+    private static List<string> FigureKeys(IReadOnlyList<SweepCell> cells, string outDir)
+    {
+        foreach (var cell in cells)
+        {
+            var config = Path.Combine(outDir, "cells", cell.Id, "config.hocon");
+            if (!File.Exists(Path.Combine(outDir, "cells", cell.Id, "summary.json")) || !File.Exists(config)) continue;
+            try
+            {
+                var spec = ExperimentKinds.Load(config, []);
+                return [.. ExperimentKinds.Get(spec.Kind).Columns(spec).Select(c => c.Name)];
+            }
+            catch (ExperimentConfigException)
+            {
+                return [];
+            }
+        }
+        return [];
     }
 
     /// <summary>Columns: the values of the last axis (e.g. attack); rows: every combination of the other keys.</summary>
-    private static void Heatmap(List<(IReadOnlyList<(string Key, string Value)> Settings, double Mean, double Std, int Count)> groups, List<string> keys, string path)
+    private static void Heatmap(List<(IReadOnlyList<(string Key, string Value)> Settings, double Mean, double Std, int Count)> groups, List<string> keys, string path,
+        string title, string scale)
     {
         var colKey = keys.Contains("attack.type") ? "attack.type" : keys[^1];
         string Col(IReadOnlyList<(string Key, string Value)> s) => s.FirstOrDefault(x => x.Key == colKey).Value ?? "-";
@@ -169,7 +206,7 @@ public static class Sweep
         var hm = plot.Add.Heatmap(data);
         hm.Colormap = new ScottPlot.Colormaps.Viridis();
         hm.FlipVertically = true;
-        plot.Add.ColorBar(hm).Label = "test accuracy %";
+        plot.Add.ColorBar(hm).Label = scale;
         for (int r = 0; r < rowNames.Count; r++)
             for (int c = 0; c < cols.Count; c++)
                 if (!double.IsNaN(data[r, c]))
@@ -181,7 +218,7 @@ public static class Sweep
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, cols.Count).Select(i => (double)i).ToArray(), cols.ToArray());
         plot.Axes.Left.SetTicks(Enumerable.Range(0, rowNames.Count).Select(i => (double)(rowNames.Count - 1 - i)).ToArray(), rowNames.ToArray());
         plot.Axes.Bottom.Label.Text = colKey;
-        plot.Title("final test accuracy (mean over seeds)");
+        plot.Title(title);
         plot.SavePng(path, 260 + 110 * cols.Count, 160 + 28 * rowNames.Count);
     }
 

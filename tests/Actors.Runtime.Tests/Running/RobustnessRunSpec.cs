@@ -79,6 +79,33 @@ public class RobustnessRunSpec
     }
 
     [Fact]
+    public async Task A_sweep_of_another_kind_reports_that_kinds_figures_mean_and_std()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "actors-sweep-test", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var grid = Path.Combine(dir, "grid.hocon");
+        File.WriteAllText(grid, """
+            experiment { kind = game, steps = 12, eval-every = 6 }
+            workers.honest = 2
+            optimizer { lr = 0.3, momentum = 0 }
+            game.type = bilinear
+            sweep {
+              axes { "optimizer.lookahead.k" = [0, 6] }
+              seeds = [1, 2]
+            }
+            """);
+        Assert.Equal(0, await Sweep.Run(grid, [], Path.Combine(dir, "out"), 2, _ => { }, _ => { }, default));
+        var table = File.ReadAllText(Path.Combine(dir, "out", "results.md"));
+        Assert.Contains("distance_to_equilibrium (mean ± std)", table, StringComparison.Ordinal);
+        Assert.DoesNotContain("test accuracy", table, StringComparison.Ordinal); // a game has no accuracy: no column of zeros
+        Assert.Contains("| 0 | 2.372 ± 0 |", table, StringComparison.Ordinal); // GDA from (1, 1): sqrt(2) * sqrt(1.09)^12, the same for both seeds
+        var csv = File.ReadAllLines(Path.Combine(dir, "out", "results.csv"));
+        Assert.EndsWith(",distance_to_equilibrium", csv[0], StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(dir, "out", "heatmap.png")));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public async Task A_diverged_cell_is_a_result_row_and_a_truncated_summary_is_run_again()
     {
         var (dir, grid) = WriteGrid("""
