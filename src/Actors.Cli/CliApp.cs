@@ -24,6 +24,9 @@ public static class CliApp
             config.AddCommand<SweepCommand>("sweep")
                 .WithDescription("Run a grid of experiments (cartesian product x seeds, plus baselines), resumable; writes results.md/.csv and heatmap.png.")
                 .WithExample("sweep", "cluster-config/experiments/bucketing-grid.hocon");
+            config.AddCommand<CompareCommand>("compare")
+                .WithDescription("Compare run directories (or a sweep directory): overlaid curves (PNG), a final-figure table (md + csv), the config keys that differ.")
+                .WithExample("compare", "runs/a", "runs/b", "--out", "runs/a-vs-b");
             config.AddCommand<SeedCommand>("seed")
                 .WithDescription("Start a cluster seed node (carries the coordinator singleton).")
                 .WithExample("seed", "--host", "10.0.0.1", "--port", "4053");

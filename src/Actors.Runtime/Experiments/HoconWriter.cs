@@ -15,6 +15,26 @@ public static class HoconWriter
         return b.ToString();
     }
 
+    /// <summary>Every leaf of <paramref name="config"/> as (dotted key, value as config.hocon writes it), in file order.</summary>
+    public static IReadOnlyList<(string Key, string Value)> Flatten(Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var result = new List<(string, string)>();
+        Flatten(config.Root.GetObject(), "", result);
+        return result;
+    }
+
+    private static void Flatten(HoconObject obj, string prefix, List<(string, string)> into)
+    {
+        foreach (var (key, value) in obj.Items)
+        {
+            string path = prefix.Length == 0 ? key : prefix + "." + key;
+            if (value.IsObject()) Flatten(value.GetObject(), path, into);
+            else if (value.IsArray()) into.Add((path, "[" + string.Join(", ", value.GetArray().Select(Scalar)) + "]"));
+            else into.Add((path, Scalar(value)));
+        }
+    }
+
     private static void WriteObject(StringBuilder b, HoconObject obj, int indent)
     {
         foreach (var (key, value) in obj.Items)
