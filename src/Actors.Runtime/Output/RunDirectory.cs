@@ -18,7 +18,7 @@ public sealed class RunDirectory : IRunSink, IDisposable
     public const string MetricsHeader = "step,test_loss,test_accuracy,updates_applied,virtual_time_s,messages_sent,bytes_sent,bytes_uplink";
 
     /// <summary>What a run writes; with --force these are removed before a run reuses a directory.</summary>
-    public static readonly string[] Outputs = ["config.hocon", "metrics.csv", "summary.json", "summary.md"];
+    public static readonly string[] Outputs = ["config.hocon", "metrics.csv", "summary.json", "summary.md", "model.safetensors"];
 
     private readonly StreamWriter _metrics;
     private readonly IReadOnlyList<MetricColumn> _columns;

@@ -24,6 +24,9 @@ public static class RunReport
         var divergence = Divergence.Of(spec, dir.Rows, outcome.Stats, kind.FlagsLossGrowth);
         var summary = Summary(kind, spec, outcome, wallSeconds, dataSource, parameters, divergence);
         dir.WriteSummary(summary);
+        if (outcome.Model is { } model)
+            Learning.Models.SafeTensors.Write(Path.Combine(dir.Path, "model.safetensors"), model.Layout, model.Values,
+                new Dictionary<string, string> { ["experiment"] = spec.Name, ["kind"] = spec.Kind, ["step"] = outcome.Stats.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         var (description, title) = kind.Report(spec);
         var points = dir.Rows.Select(r => ((double)r.Counters.Step, r.TestAccuracy, r.TestLoss)).ToList();
         Plots.Accuracy(Path.Combine(dir.Path, "accuracy.png"), title, points);

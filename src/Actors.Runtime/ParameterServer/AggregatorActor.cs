@@ -160,7 +160,7 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
         if (_finished) return;
         _finished = true;
         Evaluate(final: true);
-        _coordinator.Tell(new TrainingFinished(_book.Stats(_server.Version, _clock.Now.TotalSeconds, divergedAtStep: _server.Version)));
+        _coordinator.Tell(new TrainingFinished(_book.Stats(_server.Version, _clock.Now.TotalSeconds, divergedAtStep: _server.Version), CurrentModel()));
     }
 
     /// <summary>One server step over the given updates (in worker order, so the result does not depend on arrival order within a round).</summary>
@@ -203,7 +203,7 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
         if (last)
         {
             _finished = true;
-            _coordinator.Tell(new TrainingFinished(_book.Stats(_server.Version, _clock.Now.TotalSeconds)));
+            _coordinator.Tell(new TrainingFinished(_book.Stats(_server.Version, _clock.Now.TotalSeconds), CurrentModel()));
         }
     }
 

@@ -23,6 +23,7 @@ public sealed class ParameterServerCoordinator : RunCoordinator
     private TrainingStats? _stats;
     private MetricsRow? _final;
     private long _reentries;
+    private float[]? _model;
 
     public ParameterServerCoordinator(ParameterServerParts parts, RunContext run)
         : base(run.Spec.IsSimulation, "no worker update can arrive any more")
@@ -44,6 +45,12 @@ public sealed class ParameterServerCoordinator : RunCoordinator
         Receive<TrainingFinished>(f =>
         {
             _stats = f.Stats;
+            if (f.Model is { } model)
+            {
+                using var dense = model.ToTensor();
+                using var values = dense.to(TorchSharp.torch.ScalarType.Float32);
+                _model = values.data<float>().ToArray();
+            }
             HaltClock();
             TryComplete();
         });
@@ -102,7 +109,7 @@ public sealed class ParameterServerCoordinator : RunCoordinator
             double v = _final.Extras[first + i];
             figures[_parts.FigureNames[i]] = double.IsFinite(v) ? Math.Round(v, 10) : null;
         }
-        _run.Done.TrySetResult(new RunOutcome(_stats, _final, EventsReleased, figures));
+        _run.Done.TrySetResult(new RunOutcome(_stats, _final, EventsReleased, figures) { Model = _model is null ? null : (_model, _parts.Layout) });
     }
 }
 

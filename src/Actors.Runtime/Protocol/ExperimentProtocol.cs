@@ -15,7 +15,8 @@ public static class ExperimentProtocol
     public sealed record EvaluationResult(RunCounters Counters, double TestLoss, double TestAccuracy, bool Final, IReadOnlyList<double>? Extras = null);
 
     /// <summary>The aggregator reached experiment.steps; stats are final.</summary>
-    public sealed record TrainingFinished(TrainingStats Stats);
+    /// <summary>The aggregator reached experiment.steps (or stopped); stats are final. <paramref name="Model"/>: the final model (in process only).</summary>
+    public sealed record TrainingFinished(TrainingStats Stats, TensorPayload? Model = null);
 
     /// <summary>Something went wrong that ends the run.</summary>
     public sealed record RunFailed(string Reason);
