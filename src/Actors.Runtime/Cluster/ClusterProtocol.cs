@@ -93,17 +93,18 @@ public static class ClusterProtocol
 
     /// <summary>One metrics row, aggregator host to client.</summary>
     public sealed record ClusterEvaluation(long Step, long UpdatesApplied, double VirtualTimeS, long MessagesSent, long BytesSent, long BytesUplink,
-        long BytesUplinkUncompressed, double TestLoss, double TestAccuracy, bool Final) : IClusterMessage
+        long BytesUplinkUncompressed, double TestLoss, double TestAccuracy, bool Final, double[] Extras) : IClusterMessage
     {
         public static ClusterEvaluation From(EvaluationResult r)
         {
             ArgumentNullException.ThrowIfNull(r);
             var c = r.Counters;
-            return new(c.Step, c.UpdatesApplied, c.VirtualTimeS, c.MessagesSent, c.BytesSent, c.BytesUplink, c.BytesUplinkUncompressed, r.TestLoss, r.TestAccuracy, r.Final);
+            return new(c.Step, c.UpdatesApplied, c.VirtualTimeS, c.MessagesSent, c.BytesSent, c.BytesUplink, c.BytesUplinkUncompressed, r.TestLoss, r.TestAccuracy, r.Final,
+                [.. r.Extras ?? []]);
         }
 
         public EvaluationResult ToResult() =>
-            new(new RunCounters(Step, UpdatesApplied, VirtualTimeS, MessagesSent, BytesSent, BytesUplink, BytesUplinkUncompressed), TestLoss, TestAccuracy, Final);
+            new(new RunCounters(Step, UpdatesApplied, VirtualTimeS, MessagesSent, BytesSent, BytesUplink, BytesUplinkUncompressed), TestLoss, TestAccuracy, Final, Extras);
     }
 
     /// <summary><see cref="Protocol.TrainingStats"/> flattened to arrays for the wire.</summary>

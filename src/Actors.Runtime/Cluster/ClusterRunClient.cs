@@ -55,7 +55,7 @@ public static class ClusterRunClient
         var wall = Stopwatch.StartNew();
         _ = Task.Run(Plots.Warm); // loads the plotting stack off the training thread, while the run goes on
         var hocon = ExperimentRunner.Render(spec.Config);
-        using var dir = new RunDirectory(runDirectory);
+        using var dir = new RunDirectory(runDirectory, ExperimentKinds.Get(spec.Kind).Columns(spec));
         dir.WriteConfig(hocon);
 
         var config = ClusterConfig.Load(new ClusterConfigOptions { Roles = ["client"], Overrides = ["akka.actor.provider=remote", "akka.loglevel=ERROR", "akka.remote.log-remote-lifecycle-events=off"] });
@@ -81,6 +81,8 @@ public static class ClusterRunClient
         var stats = completed.Stats.ToStats();
         var figures = ParameterServerKind.Figures(stats);
         figures["cluster"] = seed.ToString();
+        if (spec.Pruning.Enabled)
+            ParameterServerKind.AddRowFigures(figures, spec, final, dir.Rows.Where(r => r.Extras.Count >= 2).Sum(r => (long)r.Extras[1]), []);
         figures["workers_crashed"] = completed.Crashes.Sum(c => c.Workers.Length);
         var events = new JsonArray();
         foreach (var c in completed.Crashes.OrderBy(c => c.Step))

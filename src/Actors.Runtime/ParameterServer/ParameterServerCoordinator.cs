@@ -98,17 +98,7 @@ public sealed class ParameterServerCoordinator : RunCoordinator
     {
         if (_stats is null || _final is null) return;
         var figures = ParameterServerKind.Figures(_stats);
-        if (_spec.Pruning.Enabled && _final.Extras.Count >= 2)
-        {
-            figures["sparsity"] = Math.Round(_final.Extras[0], 6);
-            figures["pruning_reentries"] = _reentries; // over the whole run
-        }
-        int first = _spec.Pruning.Enabled ? 2 : 0; // the evaluator's figures follow the aggregator's
-        for (int i = 0; i < _parts.FigureNames.Count && first + i < _final.Extras.Count; i++)
-        {
-            double v = _final.Extras[first + i];
-            figures[_parts.FigureNames[i]] = double.IsFinite(v) ? Math.Round(v, 10) : null;
-        }
+        ParameterServerKind.AddRowFigures(figures, _spec, _final, _reentries, _parts.FigureNames);
         _run.Done.TrySetResult(new RunOutcome(_stats, _final, EventsReleased, figures) { Model = _model is null ? null : (_model, _parts.Layout) });
     }
 }

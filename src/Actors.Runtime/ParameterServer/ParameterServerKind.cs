@@ -89,6 +89,30 @@ public sealed class ParameterServerKind : IExperimentKind
 
     public IKindRun Prepare(ExperimentSpec spec, Action<string> warn) => ParameterServerParts.Build(spec, warn);
 
+    /// <summary>
+    /// The figures a run's final metrics row carries into summary.json: pruning's sparsity and the run's re-entries
+    /// (<paramref name="reentries"/>, summed over the rows), then the evaluator's own figures (a game's) by name.
+    /// </summary>
+    public static void AddRowFigures(JsonObject figures, ExperimentSpec spec, MetricsRow final, long reentries, IReadOnlyList<string> figureNames)
+    {
+        ArgumentNullException.ThrowIfNull(figures);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(final);
+        ArgumentNullException.ThrowIfNull(figureNames);
+        int first = 0;
+        if (spec.Pruning.Enabled && final.Extras.Count >= 2)
+        {
+            figures["sparsity"] = Math.Round(final.Extras[0], 6);
+            figures["pruning_reentries"] = reentries;
+            first = 2; // the evaluator's figures follow the aggregator's
+        }
+        for (int i = 0; i < figureNames.Count && first + i < final.Extras.Count; i++)
+        {
+            double v = final.Extras[first + i];
+            figures[figureNames[i]] = double.IsFinite(v) ? Math.Round(v, 10) : null;
+        }
+    }
+
     /// <summary>What a parameter-server run adds to summary.json: staleness and the per-worker counts.</summary>
     public static JsonObject Figures(TrainingStats s)
     {

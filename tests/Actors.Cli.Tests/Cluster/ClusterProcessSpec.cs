@@ -128,7 +128,8 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         var client = Start("run", ["run", "--quiet", "--cluster", seed, "--out", run,
             "--set", "data.dataset=synthetic", "--set", "data.synthetic.train=1000", "--set", "data.synthetic.test=300",
             "--set", "model.type=mlp", "--set", "workers.honest=2", "--set", "experiment.steps=120", "--set", "experiment.eval-every=20",
-            "--set", "cluster.checkpoint-every=20", "--set", "experiment.name=cluster-failover"], up);
+            "--set", "cluster.checkpoint-every=20", "--set", "experiment.name=cluster-failover",
+            "--set", "pruning.type=dpf", "--set", "pruning.sparsity=0.8", "--set", "pruning.every=10"], up); // pruning through a failover, too
 
         var metrics = Path.Combine(run, "metrics.csv");
         await WaitFor(() => File.Exists(metrics) && ReadShared(metrics).Count(l => l.Length > 0) >= 4, TimeSpan.FromSeconds(60), "training under way");
@@ -144,6 +145,9 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         Assert.True(restarts[0]!["resumed_from_step"]!.GetValue<long>() >= 20, summary.ToJsonString());
         // The totals continue from the checkpoint: two workers, every sync round closes with both, 120 rounds in all.
         Assert.Equal(240, summary["updates_applied"]!.GetValue<long>());
+        // The pruning columns travel back from the aggregator's node, and the mask is rebuilt after the restart.
+        Assert.EndsWith(",sparsity,pruning_reentries", File.ReadLines(metrics).First(), StringComparison.Ordinal);
+        Assert.InRange(summary["sparsity"]!.GetValue<double>(), 0.799, 0.801);
         Assert.False(second.HasExited);
     }
 

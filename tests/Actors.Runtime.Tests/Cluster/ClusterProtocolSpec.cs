@@ -36,7 +36,7 @@ public sealed class ClusterProtocolSpec : IAsyncLifetime
             new HostAggregator("1", "x", r, r, 0, null), new HostAggregator("1", "x", r, r, 20, [1, 2, 3]),
             new AggregatorReady("1", r, r, "synthetic", 330), new HostWorkers("1", "x", [0, 2], r, r), new WorkersReady("1", [0, 2], ["p0", "p2"]),
             new StartRun("1", ["p0", "p1"], [1]), new LoseWorkers("1", [1], "n"), new WorkersCrashed("1", new CrashEvent(5, [1, 3], "n")),
-            new ClusterEvaluation(1, 2, 3, 4, 5, 6, 7, 0.5, 0.9, true), new AggregatorFinished("1", stats),
+            new ClusterEvaluation(1, 2, 3, 4, 5, 6, 7, 0.5, 0.9, true, [0.9, 12]), new RunNotice("1", "node lost"), new AggregatorFinished("1", stats),
             new RunCompleted("1", stats, [new CrashEvent(5, [1], "n")], [20], "synthetic", 330), new NodeFailed("1", "boom"), new EndRun("1"),
             new CheckpointChunk("1", 20, 0, 1, [9, 9]), new Rewire("1", r),
             new ModelBroadcast(4, TensorPayload.FromTensor(torch.ones(5)), true), new WorkerUpdate(1, 4, TensorPayload.FromTensor(torch.ones(5)), 20),
