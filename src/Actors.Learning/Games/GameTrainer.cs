@@ -34,7 +34,7 @@ public sealed class GameEvaluator(IGame game) : IModelEvaluator
     public ModelScore Score(torch.Tensor parameters)
     {
         var s = game.Evaluate(parameters);
-        return new ModelScore(s.Loss, s.Quality, s.Figures);
+        return new ModelScore(s.Loss, s.Quality, s.Figures, s.Samples);
     }
 
     public void Dispose()

@@ -27,4 +27,4 @@ public interface IGame : IDisposable
 }
 
 /// <summary>An evaluation of a game: a loss for the loss column, a quality figure in [0, 1] for the accuracy column (NaN when none), and the named figures.</summary>
-public sealed record GameScore(double Loss, double Quality, IReadOnlyList<double> Figures);
+public sealed record GameScore(double Loss, double Quality, IReadOnlyList<double> Figures, Training.SampleSet? Samples = null);

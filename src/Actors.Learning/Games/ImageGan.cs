@@ -124,22 +124,8 @@ public sealed class ImageGan : IGame
             var samples = Generate(_evaluationNoise);
             double loss = functional.binary_cross_entropy_with_logits(_discriminator.forward(samples), torch.ones(EvaluationSamples, 1)).item<float>();
             double distance = _frechet.Of(samples);
-            return new GameScore(loss, double.NaN, [distance]);
-        }
-    }
-
-    /// <summary>Pixels in [0, 1] of <paramref name="count"/> samples of z from the evaluation noise, [count, 28, 28].</summary>
-    public float[,,] Samples(torch.Tensor z, int count)
-    {
-        lock (_gate)
-        {
-            using var scope = torch.NewDisposeScope();
-            using var noGrad = torch.no_grad();
-            Load(z);
-            var pixels = _generator.forward(_evaluationNoise.narrow(0, 0, count)).reshape(count, 28, 28).data<float>().ToArray();
-            var result = new float[count, 28, 28];
-            Buffer.BlockCopy(pixels, 0, result, 0, pixels.Length * 4);
-            return result;
+            var pixels = _generator.forward(_evaluationNoise.narrow(0, 0, 64)).data<float>().ToArray();
+            return new GameScore(loss, double.NaN, [distance], new Training.SampleSet(true, 64, 28, 28, pixels));
         }
     }
 

@@ -131,7 +131,8 @@ public sealed class MixtureGame : IGame
             var perMode = torch.bincount(nearest.masked_select(good), minlength: Modes);
             using var enough = ((long)(EvaluationSamples / 100)).ToScalar();
             double covered = perMode.ge(enough).sum().item<long>();
-            return new GameScore(loss, quality, [covered, quality]);
+            var shown = samples.narrow(0, 0, 500).data<float>().ToArray();
+            return new GameScore(loss, quality, [covered, quality], new Training.SampleSet(false, 500, 0, 0, shown, _modes.data<float>().ToArray()));
         }
     }
 

@@ -18,7 +18,7 @@ public sealed class EvaluatorActor : ReceiveActor
             var score = _evaluator.Score(parameters);
             // The aggregator's figures (e.g. pruning) first, then the evaluator's own (e.g. a game's).
             IReadOnlyList<double> extras = s.Extras is { Count: > 0 } a ? (score.Extras.Count > 0 ? [.. a, .. score.Extras] : a) : score.Extras;
-            coordinator.Tell(new EvaluationResult(s.Counters, score.Loss, score.Accuracy, s.Final, extras));
+            coordinator.Tell(new EvaluationResult(s.Counters, score.Loss, score.Accuracy, s.Final, extras, score.Samples));
         });
     }
 

@@ -66,6 +66,11 @@ public sealed record RunContext(ExperimentSpec Spec, RunProgress Progress, IRunS
 public interface IRunSink
 {
     void Append(MetricsRow row);
+
+    /// <summary>Samples a generative model produced at <paramref name="step"/> (a picture per evaluation); ignored by default.</summary>
+    void WriteSamples(long step, Learning.Training.SampleSet samples)
+    {
+    }
 }
 
 /// <summary>One extra metrics.csv column: its name and the .NET number format of its values.</summary>

@@ -66,6 +66,46 @@ public static class Plots
         plot.SavePng(path, 800, 500);
     }
 
+    /// <summary>A generative model's samples: a square grid of grayscale images, or 2-D points (blue) over the target's modes (red).</summary>
+    public static void Samples(string path, string title, Learning.Training.SampleSet s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        var plot = new Plot();
+        plot.Title(title);
+        if (s.Images)
+        {
+            int side = (int)Math.Ceiling(Math.Sqrt(s.Count));
+            var grid = new double[side * s.Height, side * s.Width];
+            for (int k = 0; k < s.Count; k++)
+                for (int y = 0; y < s.Height; y++)
+                    for (int x = 0; x < s.Width; x++)
+                        grid[(k / side) * s.Height + y, (k % side) * s.Width + x] = s.Values[(k * s.Height + y) * s.Width + x];
+            var hm = plot.Add.Heatmap(grid);
+            hm.Colormap = new ScottPlot.Colormaps.Grayscale();
+            plot.Axes.Frameless();
+            plot.SavePng(path, 600, 620);
+            return;
+        }
+        var xs = Enumerable.Range(0, s.Count).Select(i => (double)s.Values[2 * i]).ToArray();
+        var ys = Enumerable.Range(0, s.Count).Select(i => (double)s.Values[2 * i + 1]).ToArray();
+        var points = plot.Add.ScatterPoints(xs, ys);
+        points.MarkerSize = 3;
+        points.LegendText = "generated";
+        if (s.Reference is { } modes)
+        {
+            var mx = Enumerable.Range(0, modes.Length / 2).Select(i => (double)modes[2 * i]).ToArray();
+            var my = Enumerable.Range(0, modes.Length / 2).Select(i => (double)modes[2 * i + 1]).ToArray();
+            var targets = plot.Add.ScatterPoints(mx, my);
+            targets.MarkerSize = 10;
+            targets.MarkerShape = MarkerShape.Cross;
+            targets.Color = Colors.Red;
+            targets.LegendText = "modes";
+        }
+        plot.Axes.SquareUnits();
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(path, 600, 600);
+    }
+
     /// <summary>Log-scale line plot of several named series against step.</summary>
     public static void LogLines(string path, string title, string yLabel, IReadOnlyDictionary<string, IReadOnlyList<(double X, double Y)>> series)
     {

@@ -77,6 +77,10 @@ public sealed class RunDirectory : IRunSink, IDisposable
 
     public void WriteConfig(string hocon) => WriteAtomic("config.hocon", hocon);
 
+    /// <summary>samples-STEP.png: an image grid, or a scatter of 2-D samples over the target's modes.</summary>
+    public void WriteSamples(long step, Learning.Training.SampleSet samples) =>
+        Plots.Samples(System.IO.Path.Combine(Path, $"samples-{step.ToString("D6", CultureInfo.InvariantCulture)}.png"), $"samples at step {step}", samples);
+
     public void Append(MetricsRow r)
     {
         ArgumentNullException.ThrowIfNull(r);

@@ -36,6 +36,7 @@ public sealed class ParameterServerCoordinator : RunCoordinator
         Receive<EvaluationResult>(r =>
         {
             var row = new MetricsRow(r);
+            if (r.Samples is { } samples) _run.Sink.WriteSamples(r.Counters.Step, samples);
             if (row.Extras.Count >= 2) _reentries += (long)row.Extras[1];
             _run.Sink.Append(row);
             _progress.ReportEvaluation(r.TestLoss, r.TestAccuracy);

@@ -12,7 +12,8 @@ public static class ExperimentProtocol
     /// <summary>Evaluate this model snapshot off the training path; <paramref name="Extras"/> are the kind's extra metrics.csv values, passed through.</summary>
     public sealed record EvaluateSnapshot(RunCounters Counters, TensorPayload Model, bool Final, IReadOnlyList<double>? Extras = null);
 
-    public sealed record EvaluationResult(RunCounters Counters, double TestLoss, double TestAccuracy, bool Final, IReadOnlyList<double>? Extras = null);
+    public sealed record EvaluationResult(RunCounters Counters, double TestLoss, double TestAccuracy, bool Final, IReadOnlyList<double>? Extras = null,
+        Learning.Training.SampleSet? Samples = null);
 
     /// <summary>The aggregator reached experiment.steps; stats are final.</summary>
     /// <summary>The aggregator reached experiment.steps (or stopped); stats are final. <paramref name="Model"/>: the final model (in process only).</summary>

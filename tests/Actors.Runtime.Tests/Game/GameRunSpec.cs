@@ -56,6 +56,8 @@ public sealed class GameRunSpec : IDisposable
         Assert.InRange(covered, 0, 8);
         Assert.InRange(summary["high_quality_fraction"]!.GetValue<double>(), 0, 1);
         Assert.Equal(40, summary["steps"]!.GetValue<long>());
+        Assert.Equal(["samples-000000.png", "samples-000020.png", "samples-000040.png"],
+            Directory.GetFiles(Path.Combine(_root, "mixture"), "samples-*.png").Select(Path.GetFileName).Order(StringComparer.Ordinal)); // one picture per evaluation
     }
 
     [Fact]
@@ -67,6 +69,7 @@ public sealed class GameRunSpec : IDisposable
         double first = double.Parse(rows[1][^1], CultureInfo.InvariantCulture), last = summary["frechet_distance"]!.GetValue<double>();
         Assert.True(last < first, $"Frechet distance {first} -> {last}");
         Assert.Contains("fashion-mnist", summary["data_source"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_root, "gan", "samples-000060.png")), "a sample grid per evaluation");
     }
 
     [Fact]
