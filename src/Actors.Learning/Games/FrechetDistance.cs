@@ -19,7 +19,7 @@ public sealed class FrechetDistance : IDisposable
     public FrechetDistance(Dataset train, torch.Tensor reference, string? cacheFile, long seed = 20261206)
     {
         ArgumentNullException.ThrowIfNull(train);
-        _classifier = (ModelFactory.Mlp)ModelFactory.Create("mlp", train.ItemShape, train.Classes);
+        _classifier = Training.InitialModel.Unseeded(() => (ModelFactory.Mlp)ModelFactory.Create("mlp", train.ItemShape, train.Classes));
         var parameters = cacheFile is not null && Load(cacheFile, FlatParameters.Count(_classifier)) is { } cached ? cached : Train(train, seed);
         using (parameters)
         {

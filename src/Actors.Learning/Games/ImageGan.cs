@@ -30,7 +30,7 @@ public sealed class ImageGan : IGame
         ArgumentNullException.ThrowIfNull(data);
         _train = data.Train;
         (_mean, _std) = data.Train.PixelNormalization ?? throw new ArgumentException("game.type = gan needs an image dataset (fashion-mnist or mnist)");
-        (_generator, _discriminator) = Players();
+        (_generator, _discriminator) = Training.InitialModel.Unseeded(Players); // its values are always overwritten
         var layout = new List<(string, long[], long, long)>();
         long offset = 0;
         foreach (var (prefix, module) in new (string, Module)[] { ("generator", _generator), ("discriminator", _discriminator) })
@@ -58,15 +58,14 @@ public sealed class ImageGan : IGame
 
     public torch.Tensor Initial(long seed)
     {
-        lock (_gate)
+        return Training.InitialModel.Seeded(seed, () =>
         {
-            torch.random.manual_seed(Util.Seeds.DeriveInt(seed, "initial-model"));
             using var scope = torch.NewDisposeScope();
             var (g, d) = Players();
             using (g)
             using (d)
                 return torch.cat([FlatParameters.Get(g), FlatParameters.Get(d)]).MoveToOuterDisposeScope();
-        }
+        });
     }
 
     /// <summary>Generated images in the real images' normalized space, [n, 784].</summary>

@@ -34,7 +34,7 @@ public sealed class MixtureGame : IGame
             _ => throw new ArgumentException($"game.mixture = '{shape}' is not valid (valid: ring, grid)", nameof(shape)),
         };
         _modes = _modes.DetachFromDisposeScope();
-        (_generator, _discriminator) = Players();
+        (_generator, _discriminator) = Training.InitialModel.Unseeded(Players); // its values are always overwritten
         var layout = new List<(string, long[], long, long)>();
         long offset = 0;
         foreach (var (prefix, module) in new (string, Module)[] { ("generator", _generator), ("discriminator", _discriminator) })
@@ -61,15 +61,14 @@ public sealed class MixtureGame : IGame
 
     public torch.Tensor Initial(long seed)
     {
-        lock (_gate)
+        return Training.InitialModel.Seeded(seed, () =>
         {
-            torch.random.manual_seed(Util.Seeds.DeriveInt(seed, "initial-model")); // module init draws from the global generator (as InitialModel)
             using var scope = torch.NewDisposeScope();
             var (g, d) = Players();
             using (g)
             using (d)
                 return torch.cat([FlatParameters.Get(g), FlatParameters.Get(d)]).MoveToOuterDisposeScope();
-        }
+        });
     }
 
     /// <summary>Real samples: a mode drawn uniformly, plus N(0, std^2).</summary>

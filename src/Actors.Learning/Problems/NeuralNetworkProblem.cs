@@ -28,7 +28,7 @@ public sealed class NeuralNetworkProblem : IDecentralizedProblem
         _trainers = _shards.Select((shard, i) =>
             new LocalTrainer(shard, modelType, batchSize, 0, Optim.MomentumForm.HeavyBall, Seeds.Random(seed, "gossip-batches", i), model: _gradients)).ToArray();
         _initial = Training.InitialModel.Create(modelType, train.ItemShape, train.Classes, seed).DetachFromDisposeScope();
-        using var m = ModelFactory.Create(modelType, train.ItemShape, train.Classes);
+        using var m = Training.InitialModel.Unseeded(() => ModelFactory.Create(modelType, train.ItemShape, train.Classes));
         Layout = ParameterLayout.Of(m);
     }
 

@@ -10,7 +10,9 @@ namespace Actors.Learning.Training;
 /// </summary>
 public sealed class GradientModel(string modelType, long[] itemShape, int classes) : IDisposable
 {
-    private readonly torch.nn.Module<torch.Tensor, torch.Tensor> _model = ModelFactory.Create(modelType, itemShape, classes);
+    // Built under InitialModel's lock: module initializers draw from torch's global generator, which a seeded build of
+    // another run in the same process (a sweep) may be using.
+    private readonly torch.nn.Module<torch.Tensor, torch.Tensor> _model = InitialModel.Unseeded(() => ModelFactory.Create(modelType, itemShape, classes));
     private readonly Lock _gate = new();
 
     public long ParameterCount => FlatParameters.Count(_model);

@@ -85,7 +85,7 @@ public sealed class ParameterServerParts : IKindRun
         }
         var initial = Learning.Training.InitialModel.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes, spec.Seed);
         ParameterLayout layout;
-        using (var m = ModelFactory.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes)) layout = ParameterLayout.Of(m);
+        using (var m = Learning.Training.InitialModel.Unseeded(() => ModelFactory.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes))) layout = ParameterLayout.Of(m);
         return Assemble(spec, layout, initial, data.Source, honest, byzantine, new ModelEvaluator(data.Test, spec.Model.Type),
             [.. honest.Concat(byzantine).Select(t => t.Shard), gradients, data], attacks: attacks);
     }

@@ -16,7 +16,7 @@ public sealed class GameRunSpec : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, true);
     }
 
-    private string? _lastWarning;
+    private string? _lastWarning; // of the last run (tests that run one at a time)
 
     private async Task<(JsonObject Summary, string[][] Rows)> Run(string name, params string[] overrides)
     {
@@ -70,6 +70,17 @@ public sealed class GameRunSpec : IDisposable
         Assert.True(last < first, $"Frechet distance {first} -> {last}");
         Assert.Contains("fashion-mnist", summary["data_source"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_root, "gan", "samples-000060.png")), "a sample grid per evaluation");
+    }
+
+    [Fact]
+    public async Task A_run_is_a_function_of_its_seed_also_when_another_run_builds_models_in_the_same_process()
+    {
+        string[] mixture = ["game.type=mixture", "game.optimizer=adam", "optimizer.lr=0.001", "experiment.steps=30", "experiment.eval-every=30", "data.batch-size=16"];
+        var (_, solo) = await Run("solo", mixture);
+        // Module initializers draw from torch's global generator: two runs building at once (a sweep) must not mix their draws.
+        var pair = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(() => Run($"pair-{i}", [.. mixture, $"experiment.seed={1 + i % 2}"]))));
+        Assert.Equal(string.Join(",", solo[^1]), string.Join(",", pair[0].Rows[^1]));
+        Assert.Equal(string.Join(",", solo[^1]), string.Join(",", pair[2].Rows[^1]));
     }
 
     [Fact]
