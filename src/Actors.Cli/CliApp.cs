@@ -27,6 +27,9 @@ public static class CliApp
             config.AddCommand<CompareCommand>("compare")
                 .WithDescription("Compare run directories (or a sweep directory): overlaid curves (PNG), a final-figure table (md + csv), the config keys that differ.")
                 .WithExample("compare", "runs/a", "runs/b", "--out", "runs/a-vs-b");
+            config.AddCommand<ConvertAttentionCommand>("convert-attention")
+                .WithDescription("Convert a trained standard-attention transformer to collaborative attention of key dimension D (CP decomposition, no retraining); evaluates both, writes a new run directory.")
+                .WithExample("convert-attention", "runs/transformer", "--key-dim", "32");
             config.AddCommand<SeedCommand>("seed")
                 .WithDescription("Start a cluster seed node (carries the coordinator singleton).")
                 .WithExample("seed", "--host", "10.0.0.1", "--port", "4053");

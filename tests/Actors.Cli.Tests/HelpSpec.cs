@@ -7,6 +7,8 @@ public sealed class HelpSpec
     [InlineData("run")]
     [InlineData("sweep")]
     [InlineData("conformal")]
+    [InlineData("compare")]
+    [InlineData("convert-attention")]
     [InlineData("seed")]
     [InlineData("node")]
     [InlineData("up")]

@@ -65,7 +65,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         if (settings.Cluster is { } target) await ClusterRunClient.Probe(target, connectTimeout, cancellation).ConfigureAwait(false); // before the run directory exists
         RunDirectory.Claim(outDir, settings.Force); // before any data is loaded: a directory that cannot be written, or holds an earlier run
         var progress = new RunProgress(spec.Steps);
-        AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Type} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {ConfigEnum.Name(spec.Timing.Mode)} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir} (data: {Learning.Data.DatasetLocator.Describe(spec.Data.Dataset, spec.Data.Path)}{(estimate is { } e ? $", peak memory ~{MemoryBudget.Gib(e)}" : "")})");
+        AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Architecture} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {ConfigEnum.Name(spec.Timing.Mode)} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir} (data: {Learning.Data.DatasetLocator.Describe(spec.Data.Dataset, spec.Data.Path)}{(estimate is { } e ? $", peak memory ~{MemoryBudget.Gib(e)}" : "")})");
         if (kind.Banner(spec) is { } banner) AnsiConsole.WriteLine(banner);
 
         using var stop = new StopSignal(cancellation); // Ctrl-C or SIGTERM: cancel the run; rows written so far stay

@@ -6,26 +6,53 @@ namespace Actors.Learning.Models;
 /// <summary>The classifiers of `model.type`. Input is [N, 1, 28, 28] (or [N, D] for flat features).</summary>
 public static class ModelFactory
 {
-    public static readonly string[] Types = ["logreg", "mlp", "cnn"];
+    public static readonly string[] Types = ["logreg", "mlp", "cnn", "transformer"];
 
-    /// <summary>Trainable parameters of a model, computed without building it (memory estimates before torch is loaded).</summary>
-    public static long ParameterCount(string type, long inputs, int classes) => type switch
+    /// <summary>
+    /// Trainable parameters of a model, computed without building it (memory estimates before torch is loaded); a
+    /// transformer's inputs are taken as one square channel.
+    /// </summary>
+    public static long ParameterCount(ModelArchitecture model, long inputs, int classes)
     {
-        "logreg" => inputs * classes + classes,
-        "mlp" => inputs * 256 + 256 + 256L * classes + classes,
-        "cnn" => (1 * 32 * 9 + 32) + (32 * 64 * 9 + 64) + (9216L * 128 + 128) + (128L * classes + classes),
-        _ => throw new ArgumentException($"unknown model.type '{type}' (valid: {string.Join(", ", Types)})"),
-    };
+        ArgumentNullException.ThrowIfNull(model);
+        return model.Type switch
+        {
+            "logreg" => inputs * classes + classes,
+            "mlp" => inputs * 256 + 256 + 256L * classes + classes,
+            "cnn" => (1 * 32 * 9 + 32) + (32 * 64 * 9 + 64) + (9216L * 128 + 128) + (128L * classes + classes),
+            "transformer" => TransformerParameters(model, inputs, classes),
+            _ => throw new ArgumentException($"unknown model.type '{model.Type}' (valid: {string.Join(", ", Types)})"),
+        };
+    }
 
-    public static Module<torch.Tensor, torch.Tensor> Create(string type, long[] itemShape, int classes)
+    /// <summary>The query/key parameters of one attention layer (what collaborative attention shrinks), biases and mixing included.</summary>
+    public static long QueryKeyParameters(ModelArchitecture model)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        long w = model.Width, h = model.Heads, dk = model.EffectiveKeyDim;
+        return model.Attention == AttentionKind.Standard ? 2 * (w * w + w) : 2 * w * dk + h * dk + h * w;
+    }
+
+    private static long TransformerParameters(ModelArchitecture a, long inputs, int classes)
+    {
+        long w = a.Width, side = (long)Math.Round(Math.Sqrt(inputs)), tokens = side / a.Patch * (side / a.Patch);
+        long embed = a.Patch * a.Patch * w + w + tokens * w;
+        long block = 4 * w /* two norms */ + (w * 2 * w + 2 * w) + (2 * w * w + w) /* mlp */ + 2 * (w * w + w) /* value, output */ + QueryKeyParameters(a);
+        return embed + a.Layers * block + 2 * w + w * classes + classes;
+    }
+
+    public static Module<torch.Tensor, torch.Tensor> Create(ModelArchitecture model, long[] itemShape, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(itemShape);
         long inputs = itemShape.Aggregate(1L, (a, b) => a * b);
-        return type switch
+        return model.Type switch
         {
             "logreg" => new LogReg(inputs, classes),
             "mlp" => new Mlp(inputs, 256, classes),
             "cnn" => itemShape is [1, 28, 28] ? new MnistCnn(classes) : throw new ArgumentException($"cnn needs 1x28x28 images, got [{string.Join("x", itemShape)}]"),
-            _ => throw new ArgumentException($"unknown model.type '{type}' (valid: {string.Join(", ", Types)})"),
+            "transformer" => new VisionTransformer(model, itemShape, classes),
+            _ => throw new ArgumentException($"unknown model.type '{model.Type}' (valid: {string.Join(", ", Types)})"),
         };
     }
 

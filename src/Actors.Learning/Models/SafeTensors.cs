@@ -71,6 +71,42 @@ public static class SafeTensors
         return [.. result.OrderBy(r => r.Item4).Select(r => (r.Item1, r.Item2, r.Item3))];
     }
 
+    /// <summary>Writes a module's parameters (float32) by their names.</summary>
+    public static void Write(string path, TorchSharp.torch.nn.Module module, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        using var flat = FlatParameters.Get(module);
+        using var values = flat.to(TorchSharp.torch.float32);
+        Write(path, ParameterLayout.Of(module), values.data<float>().ToArray(), metadata);
+    }
+
+    /// <summary>
+    /// Loads a file into a module by parameter name: every parameter of the module must be in the file with its shape
+    /// (extra tensors in the file are an error too: they mean the file is of another model).
+    /// </summary>
+    public static void LoadInto(TorchSharp.torch.nn.Module module, string path)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var tensors = Read(path).ToDictionary(t => t.Name);
+        var parameters = module.named_parameters().ToList();
+        var missing = parameters.Where(p => !tensors.ContainsKey(p.name)).Select(p => p.name).ToList();
+        var extra = tensors.Keys.Except(parameters.Select(p => p.name)).ToList();
+        if (missing.Count > 0 || extra.Count > 0)
+            throw new InvalidDataException($"{path} does not hold this model: " +
+                (missing.Count > 0 ? $"missing {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", ..." : "")}" : "") +
+                (missing.Count > 0 && extra.Count > 0 ? "; " : "") +
+                (extra.Count > 0 ? $"not in the model {string.Join(", ", extra.Take(5))}{(extra.Count > 5 ? ", ..." : "")}" : ""));
+        using var noGrad = TorchSharp.torch.no_grad();
+        foreach (var (name, p) in parameters)
+        {
+            var t = tensors[name];
+            if (!t.Shape.SequenceEqual(p.shape))
+                throw new InvalidDataException($"{path}: {name} is [{string.Join("x", t.Shape)}] in the file and [{string.Join("x", p.shape)}] in the model");
+            using var v = TorchSharp.torch.tensor(t.Values).reshape(t.Shape).to(p.dtype);
+            p.copy_(v);
+        }
+    }
+
     /// <summary>The metadata strings of a file, empty when it has none.</summary>
     public static IReadOnlyDictionary<string, string> Metadata(string path)
     {

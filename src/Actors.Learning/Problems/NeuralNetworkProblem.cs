@@ -20,7 +20,7 @@ public sealed class NeuralNetworkProblem : IDecentralizedProblem
     private readonly torch.Tensor _initial;
     private readonly double _l2;
 
-    public NeuralNetworkProblem(Dataset train, long[][] shards, string modelType, int batchSize, double l2, long seed)
+    public NeuralNetworkProblem(Dataset train, long[][] shards, ModelArchitecture modelType, int batchSize, double l2, long seed)
     {
         _l2 = l2;
         _shards = shards.Select((s, i) => train.View(s, $"node-{i}")).ToArray();

@@ -8,7 +8,7 @@ namespace Actors.Learning.Training;
 /// sampler, not a model of its own (with 20,000 workers a module each was most of the memory). The parameters are
 /// copied in for each gradient, so sharing changes no result; a lock keeps it correct if trainers run on several threads.
 /// </summary>
-public sealed class GradientModel(string modelType, long[] itemShape, int classes) : IDisposable
+public sealed class GradientModel(ModelArchitecture modelType, long[] itemShape, int classes) : IDisposable
 {
     // Built under InitialModel's lock: module initializers draw from torch's global generator, which a seeded build of
     // another run in the same process (a sweep) may be using.

@@ -8,7 +8,7 @@ public static class InitialModel
 {
     private static readonly Lock Gate = new();
 
-    public static torch.Tensor Create(string modelType, long[] itemShape, int classes, long seed) =>
+    public static torch.Tensor Create(ModelArchitecture modelType, long[] itemShape, int classes, long seed) =>
         Seeded(seed, () =>
         {
             using var model = ModelFactory.Create(modelType, itemShape, classes);

@@ -25,7 +25,7 @@ public sealed class LocalTrainer : ILocalTrainer
     /// <param name="batchSize">0 = the whole shard (exact local gradient).</param>
     /// <param name="labelMap">Optional label transform (label-flip attackers train on 9 - y).</param>
     /// <param name="model">A gradient model shared with other trainers (not disposed here), or null for one of its own.</param>
-    public LocalTrainer(Dataset shard, string modelType, int batchSize, double momentum, MomentumForm form, Random rng,
+    public LocalTrainer(Dataset shard, ModelArchitecture modelType, int batchSize, double momentum, MomentumForm form, Random rng,
         Func<torch.Tensor, torch.Tensor>? labelMap = null, GradientModel? model = null)
     {
         ArgumentNullException.ThrowIfNull(shard);

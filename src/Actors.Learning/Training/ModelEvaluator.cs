@@ -5,7 +5,7 @@ using TorchSharp;
 namespace Actors.Learning.Training;
 
 /// <summary>Test loss and accuracy of a flat parameter vector on a held-out set.</summary>
-public sealed class ModelEvaluator(Dataset test, string modelType, int batchSize = 2000) : IModelEvaluator
+public sealed class ModelEvaluator(Dataset test, ModelArchitecture modelType, int batchSize = 2000) : IModelEvaluator
 {
     private readonly torch.nn.Module<torch.Tensor, torch.Tensor> _model = InitialModel.Unseeded(() => ModelFactory.Create(modelType, test.ItemShape, test.Classes));
 

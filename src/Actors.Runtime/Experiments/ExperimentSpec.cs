@@ -8,7 +8,10 @@ namespace Actors.Runtime.Experiments;
 public sealed record DataSpec(string Dataset, string? Path, string Partition, double DirichletAlpha, int BatchSize,
     Learning.Data.SyntheticSpec Synthetic);
 
-public sealed record ModelSpec(string Type, double L2, string DType);
+public sealed record ModelSpec(Learning.Models.ModelArchitecture Architecture, double L2, string DType)
+{
+    public string Type => Architecture.Type;
+}
 
 public sealed record WorkersSpec(int Honest, int Byzantine)
 {
@@ -68,10 +71,15 @@ public sealed record ExperimentSpec(
     public static readonly string[] Modes = ["simulation", "realtime"];
     public static readonly string[] Datasets = ["fashion-mnist", "mnist", "synthetic"];
     public static readonly string[] Partitions = ["iid", "shards", "dirichlet"];
-    public static readonly string[] ModelTypes = ["logreg", "mlp", "cnn"];
+    public static readonly string[] ModelTypes = Learning.Models.ModelFactory.Types;
     public static readonly string[] DTypes = ["float32", "float64"];
 
     public bool IsSimulation => Mode == "simulation";
+
+    /// <summary>The run's data: the synthetic set of `data.synthetic.*`, or the named dataset (with the one warning when it falls back).</summary>
+    public Learning.Data.DataBundle LoadData(Action<string> warn) => Data.Dataset == "synthetic"
+        ? Learning.Data.SyntheticData.Generate(Data.Synthetic, Seed)
+        : Learning.Data.DatasetLocator.Load(Data.Dataset, Data.Path, Seed, warn);
 
     /// <summary>The sections every kind shares (the kind's own section is checked by the kind: <c>ExperimentKinds.Parse</c>).</summary>
     public static ExperimentSpec Parse(Config c)
@@ -95,7 +103,10 @@ public sealed record ExperimentSpec(
                 new Learning.Data.SyntheticSpec(
                     p.Int("data.synthetic.train", min: 1), p.Int("data.synthetic.test", min: 1), p.Int("data.synthetic.features", min: 1),
                     p.Int("data.synthetic.classes", min: 2), p.Double("data.synthetic.separation", min: 0), p.Double("data.synthetic.noise", min: 0))),
-            Model: new ModelSpec(p.Choice("model.type", ModelTypes), p.Double("model.l2", min: 0), p.Choice("model.dtype", DTypes)),
+            Model: new ModelSpec(new Learning.Models.ModelArchitecture(p.Choice("model.type", ModelTypes),
+                    p.Enum<Learning.Models.AttentionKind>("model.attention"), p.Int("model.key-dim", min: 0), p.Int("model.heads", min: 1),
+                    p.Int("model.layers", min: 1), p.Int("model.width", min: 1), p.Int("model.patch", min: 1)),
+                p.Double("model.l2", min: 0), p.Choice("model.dtype", DTypes)),
             Workers: new WorkersSpec(honest, byzantine),
             Optimizer: new OptimizerSpec(p.Double("optimizer.lr", min: 0), p.Double("optimizer.momentum", min: 0, max: 0.999999),
                 p.Choice("optimizer.momentum-form", ["heavy-ball", "ema"]) == "ema" ? Learning.Optim.MomentumForm.Ema : Learning.Optim.MomentumForm.HeavyBall,
@@ -163,6 +174,7 @@ public sealed record ExperimentSpec(
         try
         {
             AggregatorFactory.Create(Aggregator, Workers.Total, Workers.Byzantine);
+            Model.Architecture.Validate();
             var attack = AttackFactory.Create(Attack, Workers.Total, Workers.Byzantine);
             if (attack is not null && (attack.NeedsHonestVectors || attack.WaitsForHonestRound) && !Attack.Omniscient)
                 throw new ExperimentConfigException($"attack.type = {Attack.Type} crafts against the honest updates: it needs attack.omniscient = on");
@@ -181,7 +193,7 @@ public sealed record ExperimentSpec(
             throw new ExperimentConfigException($"pruning.start = {Pruning.Start} must be a step in [0, {Steps}) (experiment.steps = {Steps})");
         if (Pruning.Enabled && Compression.CompressBroadcast)
             throw new ExperimentConfigException("pruning.type = " + ConfigEnum.Name(Pruning.Type) + " sends the pruned model sparse (mask + values): set compression.compress-broadcast = off");
-        if (Model.Type == "cnn" && Data.Dataset == "synthetic" && Data.Synthetic.Features != 784)
-            throw new ExperimentConfigException("model.type = cnn needs 28x28 inputs: keep data.synthetic.features = 784");
+        if (Model.Type is "cnn" or "transformer" && Data.Dataset == "synthetic" && Data.Synthetic.Features != 784)
+            throw new ExperimentConfigException($"model.type = {Model.Type} needs 28x28 inputs: keep data.synthetic.features = 784");
     }
 }

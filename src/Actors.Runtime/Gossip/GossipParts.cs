@@ -89,9 +89,7 @@ public sealed class GossipParts : IKindRun
             }
             else
             {
-                var data = spec.Data.Dataset == "synthetic"
-                    ? SyntheticData.Generate(spec.Data.Synthetic, spec.Seed)
-                    : DatasetLocator.Load(spec.Data.Dataset, spec.Data.Path, spec.Seed, warn);
+                var data = spec.LoadData(warn);
                 owned.Add(data);
                 var labels = data.Train.Labels.data<long>().Select(l => (int)l).ToArray();
                 var shards = Partitioner.Split(labels, spec.Data.Partition, n, 0, Seeds.Random(spec.Seed, "partition"));
@@ -104,9 +102,9 @@ public sealed class GossipParts : IKindRun
                 }
                 else
                 {
-                    problem = new NeuralNetworkProblem(data.Train, shards, spec.Model.Type, spec.Data.BatchSize, spec.Model.L2, spec.Seed);
+                    problem = new NeuralNetworkProblem(data.Train, shards, spec.Model.Architecture, spec.Data.BatchSize, spec.Model.L2, spec.Seed);
                     hasOptimum = NeuralNetworkProblem.HasOptimum;
-                    var evaluator = new ModelEvaluator(data.Test, spec.Model.Type);
+                    var evaluator = new ModelEvaluator(data.Test, spec.Model.Architecture);
                     owned.Add(evaluator);
                     evaluate = evaluator.Evaluate;
                 }

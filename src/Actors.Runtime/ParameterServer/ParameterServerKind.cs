@@ -49,7 +49,7 @@ public sealed class ParameterServerKind : IExperimentKind
     {
         ArgumentNullException.ThrowIfNull(spec);
         return (string.Create(CultureInfo.InvariantCulture,
-                $"{spec.Model.Type} on {spec.Data.Dataset} ({spec.Data.Partition}), {spec.Workers.Honest} honest + {spec.Workers.Byzantine} Byzantine workers, " +
+                $"{spec.Model.Architecture} on {spec.Data.Dataset} ({spec.Data.Partition}), {spec.Workers.Honest} honest + {spec.Workers.Byzantine} Byzantine workers, " +
                 $"aggregator {spec.Aggregator.Type}, attack {spec.Attack.Type}, timing {ConfigEnum.Name(spec.Timing.Mode)}, {spec.Mode} mode, seed {spec.Seed}."),
             $"{spec.Name}: {spec.Model.Type}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}");
     }
@@ -80,7 +80,7 @@ public sealed class ParameterServerKind : IExperimentKind
         ArgumentNullException.ThrowIfNull(spec);
         long inputs = spec.Data.Dataset == "synthetic" ? spec.Data.Synthetic.Features : 784;
         int classes = spec.Data.Dataset == "synthetic" ? spec.Data.Synthetic.Classes : 10;
-        long d = Learning.Models.ModelFactory.ParameterCount(spec.Model.Type, inputs, classes);
+        long d = Learning.Models.ModelFactory.ParameterCount(spec.Model.Architecture, inputs, classes);
         long vector = 4 * d, n = spec.Workers.Total;
         long train = Learning.Data.DatasetLocator.TrainSize(spec.Data.Dataset, spec.Data.Synthetic.Train) ?? 60_000;
         long data = spec.Data.Dataset == "synthetic" ? 4L * inputs * (train + spec.Data.Synthetic.Test) : (train + 10_000) * inputs;

@@ -59,18 +59,16 @@ public sealed class ParameterServerParts : IKindRun
         new ParameterServerKind().Validate(spec); // fails fast on bad input, before loading any data
         var compression = spec.Compression;
         Compressors.Create(compression, 0); // validates the compression block before loading any data
-        var data = spec.Data.Dataset == "synthetic"
-            ? SyntheticData.Generate(spec.Data.Synthetic, spec.Seed)
-            : DatasetLocator.Load(spec.Data.Dataset, spec.Data.Path, spec.Seed, warn);
+        var data = spec.LoadData(warn);
         var labels = data.Train.Labels.data<long>().Select(l => (int)l).ToArray();
         var shards = Partitioner.Split(labels, spec.Data.Partition, spec.Workers.Honest, spec.Workers.Byzantine, Seeds.Random(spec.Seed, "partition"), spec.Data.DirichletAlpha);
         CheckShards(spec, shards, labels.Length, "worker");
-        var gradients = new GradientModel(spec.Model.Type, data.Train.ItemShape, data.Train.Classes); // one for every worker of the process
+        var gradients = new GradientModel(spec.Model.Architecture, data.Train.ItemShape, data.Train.Classes); // one for every worker of the process
         var honest = new List<LocalTrainer>();
         for (int i = 0; i < spec.Workers.Honest; i++)
         {
             var shard = data.Train.View(shards[i], $"worker-{i}");
-            honest.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, spec.Optimizer.WorkerMomentum, spec.Optimizer.MomentumForm,
+            honest.Add(new LocalTrainer(shard, spec.Model.Architecture, spec.Data.BatchSize, spec.Optimizer.WorkerMomentum, spec.Optimizer.MomentumForm,
                 Seeds.Random(spec.Seed, "worker-batches", i), model: gradients));
         }
         var attacks = new List<IAttack>();
@@ -80,13 +78,13 @@ public sealed class ParameterServerParts : IKindRun
             var attack = AttackFactory.Create(spec.Attack, spec.Workers.Total, spec.Workers.Byzantine)!;
             attacks.Add(attack);
             var shard = data.Train.View(shards[spec.Workers.Honest + b], $"byzantine-{b}");
-            byzantine.Add(new LocalTrainer(shard, spec.Model.Type, spec.Data.BatchSize, attack.SendsRawGradient ? 0 : spec.Optimizer.WorkerMomentum,
+            byzantine.Add(new LocalTrainer(shard, spec.Model.Architecture, spec.Data.BatchSize, attack.SendsRawGradient ? 0 : spec.Optimizer.WorkerMomentum,
                 spec.Optimizer.MomentumForm, Seeds.Random(spec.Seed, "worker-batches", spec.Workers.Honest + b), attack.LabelMap, gradients));
         }
-        var initial = Learning.Training.InitialModel.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes, spec.Seed);
+        var initial = Learning.Training.InitialModel.Create(spec.Model.Architecture, data.Train.ItemShape, data.Train.Classes, spec.Seed);
         ParameterLayout layout;
-        using (var m = Learning.Training.InitialModel.Unseeded(() => ModelFactory.Create(spec.Model.Type, data.Train.ItemShape, data.Train.Classes))) layout = ParameterLayout.Of(m);
-        return Assemble(spec, layout, initial, data.Source, honest, byzantine, new ModelEvaluator(data.Test, spec.Model.Type),
+        using (var m = Learning.Training.InitialModel.Unseeded(() => ModelFactory.Create(spec.Model.Architecture, data.Train.ItemShape, data.Train.Classes))) layout = ParameterLayout.Of(m);
+        return Assemble(spec, layout, initial, data.Source, honest, byzantine, new ModelEvaluator(data.Test, spec.Model.Architecture),
             [.. honest.Concat(byzantine).Select(t => t.Shard), gradients, data], attacks: attacks);
     }
 

@@ -38,4 +38,22 @@ public sealed class ModelFileSpec : IDisposable
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "summary.json")))!;
         Assert.Equal(summary["final_test_accuracy"]!.GetValue<double>(), Math.Round(accuracy, 6), 9);
     }
+
+    [Fact]
+    public async Task A_collaborative_transformer_trained_through_the_actors_loads_back_by_name_to_the_same_accuracy()
+    {
+        var spec = ExperimentKinds.Load(null, ["data.dataset=synthetic", "data.synthetic.train=600", "data.synthetic.test=300", "model.type=transformer",
+            "model.attention=collaborative", "model.key-dim=8", "model.width=32", "experiment.steps=12", "experiment.eval-every=6", "workers.honest=3"]);
+        await ExperimentRunner.Run(spec, _dir, new RunProgress(spec.Steps), _ => { });
+        var file = Path.Combine(_dir, "model.safetensors");
+        Assert.Contains(SafeTensors.Read(file), t => t.Name == "blocks.1.attention.mixing" && t.Shape.SequenceEqual([4L, 8]));
+        using var data = spec.LoadData(_ => { });
+        using var model = ModelFactory.Create(spec.Model.Architecture, data.Test.ItemShape, data.Test.Classes);
+        SafeTensors.LoadInto(model, file);
+        using var evaluator = new ModelEvaluator(data.Test, spec.Model.Architecture);
+        using var parameters = FlatParameters.Get(model);
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "summary.json")))!;
+        Assert.Equal(summary["final_test_accuracy"]!.GetValue<double>(), Math.Round(evaluator.Evaluate(parameters).Accuracy, 6), 9);
+        Assert.Equal(ModelFactory.ParameterCount(spec.Model.Architecture, 784, 10), summary["parameters"]!.GetValue<long>());
+    }
 }
