@@ -25,7 +25,7 @@ public static class CpDecomposition
     /// solution: the R largest singular triples over all slices, each used by its own slice only (M an indicator), which
     /// is already exact when R >= I x blockRank; ALS then lets the slices share components. Runs in float64.
     /// </summary>
-    public static Result OfSlices(torch.Tensor slices, int rank, int blockRank, int maxIterations = 500, double tolerance = 1e-12)
+    public static Result OfSlices(torch.Tensor slices, int rank, int blockRank, int maxIterations = 1000, double tolerance = 1e-5)
     {
         ArgumentNullException.ThrowIfNull(slices);
         if (slices.dim() != 3) throw new ArgumentException($"a CP decomposition here takes a 3-way tensor, got {slices.dim()} dimensions");
@@ -38,17 +38,21 @@ public static class CpDecomposition
         int iteration = 0;
         for (; iteration < maxIterations && error > 1e-14; iteration++)
         {
-            a = Solve(torch.einsum("iab,ir,br->ar", t, m, b), m, b);
-            b = Solve(torch.einsum("iab,ir,ar->br", t, m, a), m, a);
-            m = Solve(torch.einsum("iab,ar,br->ir", t, a, b), a, b);
+            using var step = torch.NewDisposeScope();
+            // The MTTKRPs as batched matmuls: sum_i M[i, r] (T[i] B)[a, r], sum_i M[i, r] (T[i]^T A)[b, r], sum_a A[a, r] (T[i] B)[a, r].
+            var nextA = Solve(t.matmul(b).mul(m.unsqueeze(1)).sum(dim: 0), m, b);
+            var nextB = Solve(t.transpose(1, 2).matmul(nextA).mul(m.unsqueeze(1)).sum(dim: 0), m, nextA);
+            var nextM = Solve(t.matmul(nextB).mul(nextA.unsqueeze(0)).sum(dim: 1), nextA, nextB);
             // Keep A and B at unit columns (the scale lives in M): the Gram matrices stay well conditioned.
-            var na = a.norm(0, keepdim: true).clamp_min(1e-300);
-            var nb = b.norm(0, keepdim: true).clamp_min(1e-300);
-            a = a.div(na);
-            b = b.div(nb);
-            m = m.mul(na).mul(nb);
-            double next = RelativeError(t, m, a, b, norm);
+            var na = nextA.norm(0, keepdim: true).clamp_min(1e-300);
+            var nb = nextB.norm(0, keepdim: true).clamp_min(1e-300);
+            var (m2, a2, b2) = (nextM.mul(na).mul(nb), nextA.div(na), nextB.div(nb));
+            double next = RelativeError(t, m2, a2, b2, norm);
             bool stalled = error - next <= tolerance * Math.Max(error, 1e-300);
+            m.Dispose();
+            a.Dispose();
+            b.Dispose();
+            (m, a, b) = (m2.MoveToOuterDisposeScope(), a2.MoveToOuterDisposeScope(), b2.MoveToOuterDisposeScope());
             error = next;
             if (stalled) { iteration++; break; }
         }
@@ -56,7 +60,12 @@ public static class CpDecomposition
     }
 
     /// <summary>The tensor the factors describe: T^[i, a, b] = sum_r M[i, r] A[a, r] B[b, r].</summary>
-    public static torch.Tensor Compose(torch.Tensor m, torch.Tensor a, torch.Tensor b) => torch.einsum("ir,ar,br->iab", m, a, b);
+    public static torch.Tensor Compose(torch.Tensor m, torch.Tensor a, torch.Tensor b)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        using var scaled = a.unsqueeze(0).mul(m.unsqueeze(1)); // [I, J, R]: A diag(m_i)
+        return scaled.matmul(b.t());
+    }
 
     private static double RelativeError(torch.Tensor t, torch.Tensor m, torch.Tensor a, torch.Tensor b, double norm)
     {
