@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using Actors.Learning.Data;
 using Actors.Learning.Models;
 using TorchSharp;
@@ -57,7 +58,7 @@ public sealed class FrechetDistance : IDisposable
         using var two = 2.0.ToScalar();
         var root1 = v1.matmul(torch.diag(w1.clamp_min(zero).sqrt())).matmul(v1.T);
         var middle = root1.matmul(s2).matmul(root1);
-        var eig = torch.linalg.eigvalsh(middle.add(middle.T).div(two)).clamp_min(zero).sqrt().sum().item<double>();
+        var eig = torch.linalg.eigvalsh(middle.Plus(middle.T).div(two)).clamp_min(zero).sqrt().sum().item<double>();
         return meanTerm + s1.trace().item<double>() + s2.trace().item<double>() - 2 * eig;
     }
 

@@ -76,7 +76,7 @@ public sealed class MixtureGame : IGame
     {
         using var scope = torch.NewDisposeScope();
         var which = torch.randint(0, Modes, [n], generator: generator);
-        return _modes.index_select(0, which).add(torch.randn(n, 2, generator: generator).MulBy_(_std)).MoveToOuterDisposeScope();
+        return _modes.index_select(0, which).Plus(torch.randn(n, 2, generator: generator).MulBy_(_std)).MoveToOuterDisposeScope();
     }
 
     public (torch.Tensor Field, double Loss) Field(torch.Tensor z, torch.Generator generator, int batch)

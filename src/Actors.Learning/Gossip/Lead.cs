@@ -53,7 +53,7 @@ public sealed class Lead : ReplicatedCopyNode
     protected override torch.Tensor? Advance(torch.Tensor publicVector, torch.Tensor increment)
     {
         double a = Settings.AlphaOrDefault;
-        var yhat = publicVector.add(increment);
+        var yhat = publicVector.Plus(increment);
         publicVector.MulBy_(1 - a).AddScaled_(yhat, a);
         return yhat;
     }

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Models;
@@ -31,7 +32,7 @@ public static class AttentionConversion
             wq.narrow(0, i * headDim, headDim).t().matmul(wk.narrow(0, i * headDim, headDim)))]);
         using var cp = CpDecomposition.OfSlices(slices, target.KeyDim, headDim);
         var content = torch.stack([.. Enumerable.Range(0, heads).Select(i =>
-            wk.narrow(0, i * headDim, headDim).t().matmul(bq.narrow(0, i * headDim, headDim)))]).div(Math.Sqrt(headDim));
+            wk.narrow(0, i * headDim, headDim).t().matmul(bq.narrow(0, i * headDim, headDim)))]).DivBy(Math.Sqrt(headDim));
         Copy(target.Query.weight!, cp.A.t());
         Copy(target.Key.weight!, cp.B.t());
         Copy(target.Mixing, cp.M);

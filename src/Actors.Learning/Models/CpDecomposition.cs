@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Models;
@@ -44,8 +45,8 @@ public static class CpDecomposition
             var nextB = Solve(t.transpose(1, 2).matmul(nextA).mul(m.unsqueeze(1)).sum(dim: 0), m, nextA);
             var nextM = Solve(t.matmul(nextB).mul(nextA.unsqueeze(0)).sum(dim: 1), nextA, nextB);
             // Keep A and B at unit columns (the scale lives in M): the Gram matrices stay well conditioned.
-            var na = nextA.norm(0, keepdim: true).clamp_min(1e-300);
-            var nb = nextB.norm(0, keepdim: true).clamp_min(1e-300);
+            var na = nextA.norm(0, keepdim: true).ClampMin(1e-300);
+            var nb = nextB.norm(0, keepdim: true).ClampMin(1e-300);
             var (m2, a2, b2) = (nextM.mul(na).mul(nb), nextA.div(na), nextB.div(nb));
             double next = RelativeError(t, m2, a2, b2, norm);
             bool stalled = error - next <= tolerance * Math.Max(error, 1e-300);

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -58,7 +59,7 @@ public sealed class StandardAttention : AttentionLayer
         using var scope = NewDisposeScope();
         var q = Split(query.forward(x));
         var k = Split(key.forward(x));
-        return q.matmul(k.transpose(-1, -2)).div(Math.Sqrt(HeadDim)).MoveToOuterDisposeScope();
+        return q.matmul(k.transpose(-1, -2)).DivBy(Math.Sqrt(HeadDim)).MoveToOuterDisposeScope();
     }
 
     protected override Tensor Values(Tensor x) => Split(value.forward(x));
@@ -85,7 +86,7 @@ public sealed class CollaborativeAttention : AttentionLayer
         query = Linear(width, keyDim, hasBias: false);
         key = Linear(width, keyDim, hasBias: false);
         // Mixing vectors ~ N(0, 1/max(1, keyDim/headDim)): a head's score then has the variance of a standard head's.
-        mixing = Parameter(randn(heads, keyDim).div_(Math.Sqrt(Math.Max(1.0, (double)keyDim / HeadDim))));
+        mixing = Parameter(randn(heads, keyDim).DivBy_(Math.Sqrt(Math.Max(1.0, (double)keyDim / HeadDim))));
         content_bias = Parameter(zeros(heads, width));
         value = Linear(width, width);
         output = Linear(width, width);
@@ -105,9 +106,9 @@ public sealed class CollaborativeAttention : AttentionLayer
         using var scope = NewDisposeScope();
         var q = query.forward(x).unsqueeze(1).mul(mixing.unsqueeze(1)); // [N, H, T, Dk]
         var k = key.forward(x).unsqueeze(1);                               // [N, 1, T, Dk]
-        var scores = q.matmul(k.transpose(-1, -2)).div(Math.Sqrt(HeadDim));
+        var scores = q.matmul(k.transpose(-1, -2)).DivBy(Math.Sqrt(HeadDim));
         var content = x.matmul(content_bias.t()).transpose(1, 2).unsqueeze(2); // [N, H, 1, T]: a term per key, the same for every query
-        return scores.add(content).MoveToOuterDisposeScope();
+        return scores.Plus(content).MoveToOuterDisposeScope();
     }
 
     protected override Tensor Values(Tensor x) =>
@@ -138,9 +139,9 @@ public sealed class TransformerBlock : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = x.add(attention.forward(norm1.forward(x)));
+        var h = x.Plus(attention.forward(norm1.forward(x)));
         var m = fc2.forward(functional.gelu(fc1.forward(norm2.forward(h))));
-        return h.add(m).MoveToOuterDisposeScope();
+        return h.Plus(m).MoveToOuterDisposeScope();
     }
 }
 
@@ -165,7 +166,7 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         (_channels, _grid) = Grid(a, itemShape);
         _patch = a.Patch;
         embed = Linear(_channels * a.Patch * a.Patch, a.Width);
-        position = Parameter(randn(_grid * _grid, a.Width).mul_(0.02));
+        position = Parameter(randn(_grid * _grid, a.Width).MulBy_(0.02));
         blocks = new ModuleList<TransformerBlock>([.. Enumerable.Range(0, a.Layers).Select(_ =>
             new TransformerBlock(a.Width, a.Attention == AttentionKind.Standard
                 ? new StandardAttention(a.Width, a.Heads)
@@ -194,7 +195,7 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         long n = x.shape[0];
         var tokens = x.reshape(n, _channels, _grid, _patch, _grid, _patch).permute(0, 2, 4, 1, 3, 5)
             .reshape(n, _grid * _grid, _channels * _patch * _patch);
-        var h = embed.forward(tokens).add(position);
+        var h = embed.forward(tokens).Plus(position);
         foreach (var block in blocks) h = block.forward(h);
         return head.forward(norm.forward(h).mean([1])).MoveToOuterDisposeScope();
     }

@@ -53,4 +53,25 @@ public static class ScalarOps
         using var s = alpha.ToScalar();
         return t.add(other, alpha: s);
     }
+
+    // TorchSharp's add(Tensor) is add(other, alpha: 1) with an implicit temporary Scalar (we saw it finalized mid-call
+    // in a transformer's residual add): these pass one Scalar that a static field keeps alive.
+    private static readonly Scalar One = 1.ToScalar();
+
+    /// <summary>t + other, a new tensor.</summary>
+    public static torch.Tensor Plus(this torch.Tensor t, torch.Tensor other) => t.add(other, alpha: One);
+
+    /// <summary>t / v, a new tensor.</summary>
+    public static torch.Tensor DivBy(this torch.Tensor t, double v)
+    {
+        using var s = v.ToScalar();
+        return t.div(s);
+    }
+
+    /// <summary>max(t, v) elementwise, a new tensor.</summary>
+    public static torch.Tensor ClampMin(this torch.Tensor t, double v)
+    {
+        using var s = v.ToScalar();
+        return t.clamp_min(s);
+    }
 }

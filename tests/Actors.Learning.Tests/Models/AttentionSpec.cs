@@ -1,4 +1,5 @@
 using Actors.Learning.Models;
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Tests.Models;
@@ -66,7 +67,7 @@ public class AttentionSpec
         using var standard = new StandardAttention(width: 32, heads: 4);
         standard.to(torch.float64);
         using (torch.no_grad())
-            foreach (var p in standard.parameters()) p.copy_(torch.randn_like(p).mul(0.5)); // biases far from zero too
+            foreach (var p in standard.parameters()) p.copy_(torch.randn_like(p).MulBy(0.5)); // biases far from zero too
         using var collaborative = new CollaborativeAttention(width: 32, heads: 4, keyDim: 32);
         collaborative.to(torch.float64);
         var fit = AttentionConversion.Convert(standard, collaborative);
@@ -95,7 +96,7 @@ public class AttentionSpec
         source.to(torch.float64);
         target.to(torch.float64);
         using (torch.no_grad())
-            foreach (var p in source.parameters()) p.add_(torch.randn_like(p).mul(0.1));
+            foreach (var p in source.parameters()) p.add_(torch.randn_like(p).MulBy(0.1));
         var fits = AttentionConversion.Convert(source, target);
         Assert.Equal(2, fits.Count);
         using var x = torch.rand(6, 1, 28, 28, torch.float64);
