@@ -64,6 +64,15 @@ public sealed class ServerModel : IDisposable
     public IAggregator Aggregator { get; }
     public long Version { get; private set; }
 
+    /// <summary>The size of a worker's update: the model's, unless the run's messages have another shape (federated).</summary>
+    public long UpdateSize
+    {
+        get => _updateSize ?? _x.numel();
+        init => _updateSize = value;
+    }
+
+    private readonly long? _updateSize;
+
     /// <summary>One step with the aggregate of the round's updates.</summary>
     public void Step(IReadOnlyList<torch.Tensor> updates, AggregationContext context, double weight = 1.0)
     {

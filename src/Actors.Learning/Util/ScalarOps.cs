@@ -40,6 +40,12 @@ public static class ScalarOps
         return t.add_(s);
     }
 
+    public static torch.Tensor AddNumber_(this torch.Tensor t, double v)
+    {
+        using var s = v.ToScalar();
+        return t.add_(s);
+    }
+
     /// <summary>t += alpha * other, in place.</summary>
     public static torch.Tensor AddScaled_(this torch.Tensor t, torch.Tensor other, double alpha)
     {

@@ -126,7 +126,7 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
             _book.Drop("malformed", u.WorkerId);
             return;
         }
-        if (update.numel() != _server.Parameters.numel())
+        if (update.numel() != _server.UpdateSize)
         {
             update.Dispose();
             _book.Drop("malformed", u.WorkerId);

@@ -95,12 +95,16 @@ public sealed class ParameterServerCoordinator : RunCoordinator
     // The Byzantine children have stopped by now.
     protected override void PostStop() => _collusion.Dispose();
 
+    /// <summary>The model's entries of the final broadcast vector (without the server state a federated run carries after them).</summary>
+    private (float[] Values, Learning.Models.ParameterLayout Layout) ModelPart(float[] values) =>
+        _parts.ModelLayout is { } m ? (values[..(int)m.Size], m) : (values, _parts.Layout);
+
     private void TryComplete()
     {
         if (_stats is null || _final is null) return;
         var figures = ParameterServerKind.Figures(_stats);
         ParameterServerKind.AddRowFigures(figures, _spec, _final, _reentries, _parts.FigureNames);
-        _run.Done.TrySetResult(new RunOutcome(_stats, _final, EventsReleased, figures) { Model = _model is null ? null : (_model, _parts.Layout) });
+        _run.Done.TrySetResult(new RunOutcome(_stats, _final, EventsReleased, figures) { Model = _model is null ? null : ModelPart(_model) });
     }
 }
 

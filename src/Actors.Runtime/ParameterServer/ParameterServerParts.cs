@@ -48,6 +48,12 @@ public sealed class ParameterServerParts : IKindRun
     public required long ParameterCount { get; init; }
     public required ParameterLayout Layout { get; init; }
 
+    /// <summary>What workers send, when it is not the broadcast vector's shape (federated messages: delta plus control or gradient blocks).</summary>
+    public ParameterLayout? UpdateLayout { get; init; }
+
+    /// <summary>The model inside the broadcast vector (its first entries), when the broadcast also carries server state (federated).</summary>
+    public ParameterLayout? ModelLayout { get; init; }
+
     /// <summary>One codec per honest worker (each has its own error-feedback memory and rounding seed).</summary>
     public required IReadOnlyList<UpdateCodec> Codecs { get; init; }
 
@@ -94,16 +100,17 @@ public sealed class ParameterServerParts : IKindRun
     /// </summary>
     public static ParameterServerParts Assemble(ExperimentSpec spec, ParameterLayout layout, torch.Tensor initial, string dataSource,
         IReadOnlyList<ILocalTrainer> honest, IReadOnlyList<ILocalTrainer> byzantine, IModelEvaluator evaluator, IReadOnlyList<IDisposable> owned,
-        Func<Learning.Optim.IServerOptimizer?>? serverOptimizer = null, IReadOnlyList<string>? figureNames = null, IReadOnlyList<IAttack>? attacks = null)
+        Func<Learning.Optim.IServerOptimizer?>? serverOptimizer = null, IReadOnlyList<string>? figureNames = null, IReadOnlyList<IAttack>? attacks = null,
+        ParameterLayout? updateLayout = null, ParameterLayout? modelLayout = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var compression = spec.Compression;
         attacks ??= [.. Enumerable.Range(0, spec.Workers.Byzantine).Select(_ => AttackFactory.Create(spec.Attack, spec.Workers.Total, spec.Workers.Byzantine)!)];
         var shared = Seeds.Derive(spec.Seed, "compression-shared");
         var codecs = Enumerable.Range(0, spec.Workers.Honest)
-            .Select(i => new UpdateCodec(Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "compressor", i)), layout, shared)).ToList();
+            .Select(i => new UpdateCodec(Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "compressor", i)), updateLayout ?? layout, shared)).ToList();
         var byzantineCodecs = Enumerable.Range(spec.Workers.Honest, spec.Workers.Byzantine)
-            .Select(i => new UpdateCodec(Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "compressor", i)), layout, shared)).ToList();
+            .Select(i => new UpdateCodec(Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "compressor", i)), updateLayout ?? layout, shared)).ToList();
         var broadcast = compression.CompressBroadcast
             ? new UpdateCodec(Compressors.Create(compression with { ErrorFeedback = false }, (long)Seeds.Derive(spec.Seed, "compressor-broadcast")), layout, shared)
             : null;
@@ -121,6 +128,8 @@ public sealed class ParameterServerParts : IKindRun
             Evaluator = evaluator,
             ParameterCount = initial.numel(),
             Layout = layout,
+            UpdateLayout = updateLayout,
+            ModelLayout = modelLayout,
             Codecs = codecs,
             BroadcastCodec = broadcast,
             ServerOptimizer = serverOptimizer,
@@ -167,12 +176,15 @@ public sealed class ParameterServerParts : IKindRun
         var pruner = Spec.Pruning.Enabled ? new Learning.Pruning.ModelPruner(Spec.Pruning, Layout, Spec.Steps, InitialModel.dtype) : null;
         var lookahead = Spec.Optimizer.Lookahead ? new Learning.Optim.Lookahead(Spec.Optimizer.LookaheadK, Spec.Optimizer.LookaheadAlpha) : null;
         return new ServerModel(InitialModel, Aggregator, Spec.Optimizer.Lr, Spec.Optimizer.ServerMomentumBeta, Spec.Optimizer.MomentumForm, pruner, lookahead,
-            ServerOptimizer?.Invoke(), new Learning.Optim.LearningRateSchedule(Spec.Optimizer.Lr, Spec.Optimizer.LrSchedule, Spec.Steps));
+            ServerOptimizer?.Invoke(), new Learning.Optim.LearningRateSchedule(Spec.Optimizer.Lr, Spec.Optimizer.LrSchedule, Spec.Steps))
+        {
+            UpdateSize = (UpdateLayout ?? Layout).Size,
+        };
     }
 
     string IKindRun.DataSource => DataSource;
 
-    long IKindRun.Parameters => ParameterCount;
+    long IKindRun.Parameters => ModelLayout?.Size ?? ParameterCount;
 
     public Akka.Actor.Props Coordinator(RunContext context) => ParameterServerCoordinator.Props(this, context);
 

@@ -13,6 +13,7 @@ public static class ExperimentKinds
     [
         new ParameterServerKind(),
         new GossipKind(),
+        new Federated.FederatedKind(),
         new Game.GameKind(),
     ];
 
