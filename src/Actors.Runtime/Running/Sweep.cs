@@ -88,20 +88,32 @@ public static class Sweep
             await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = cancel }, async (cell, ct) =>
             {
                 var dir = Path.Combine(outDir, "cells", cell.Id);
-                try
+                // A cell that fails is tried once more before it counts as failed: TorchSharp sporadically reports a native
+                // "Expected false to be true" from c10::Scalar under concurrent runs (seen in about 1 cell of 10 at 2 runs
+                // at a time), and a simulation cell is a function of its seed, so a second attempt gives the same figures.
+                for (int attempt = 1; ; attempt++)
                 {
-                    if (Directory.Exists(dir)) Directory.Delete(dir, true); // an unfinished earlier attempt
-                    var spec = ExperimentKinds.Load(file, [.. overrideList, .. cell.Overrides, $"experiment.name={cell.Id}"]);
-                    var result = await ExperimentRunner.Run(spec, dir, new RunProgress(spec.Steps), warn, ct).ConfigureAwait(false);
-                    int n = Interlocked.Increment(ref done);
-                    bool diverged = result.Summary["diverged"]?.GetValue<bool>() ?? false;
-                    report(string.Create(CultureInfo.InvariantCulture,
-                        $"[{n + skipped}/{cells.Count}] {cell.Group} seed {cell.Seed}: accuracy {Num(result.Summary["final_test_accuracy"]):0.####}{(diverged ? " (diverged)" : result.Warning is null ? "" : " (loss grew tenfold)")}"));
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    Interlocked.Increment(ref failed);
-                    report($"[failed] {cell.Group} seed {cell.Seed}: {e.Message}");
+                    try
+                    {
+                        if (Directory.Exists(dir)) Directory.Delete(dir, true); // an unfinished earlier attempt
+                        var spec = ExperimentKinds.Load(file, [.. overrideList, .. cell.Overrides, $"experiment.name={cell.Id}"]);
+                        var result = await ExperimentRunner.Run(spec, dir, new RunProgress(spec.Steps), warn, ct).ConfigureAwait(false);
+                        int n = Interlocked.Increment(ref done);
+                        bool diverged = result.Summary["diverged"]?.GetValue<bool>() ?? false;
+                        report(string.Create(CultureInfo.InvariantCulture,
+                            $"[{n + skipped}/{cells.Count}] {cell.Group} seed {cell.Seed}: accuracy {Num(result.Summary["final_test_accuracy"]):0.####}{(diverged ? " (diverged)" : result.Warning is null ? "" : " (loss grew tenfold)")}"));
+                        break;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException && e is not UserInputException && attempt == 1)
+                    {
+                        report($"[retry] {cell.Group} seed {cell.Seed}: {FirstLine(e.Message)}");
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        Interlocked.Increment(ref failed);
+                        report($"[failed] {cell.Group} seed {cell.Seed}: {FirstLine(e.Message)}");
+                        break;
+                    }
                 }
             }).ConfigureAwait(false);
         }
@@ -111,6 +123,8 @@ public static class Sweep
         }
         return failed;
     }
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd();
 
     public static void WriteResults(IReadOnlyList<SweepCell> cells, string outDir)
     {
