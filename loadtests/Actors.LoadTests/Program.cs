@@ -5,6 +5,7 @@ var benchmarks = new SortedDictionary<string, (string Description, Func<string[]
     ["async-scaling"] = ("sync vs async vs buffered at equal updates on the default experiment with stragglers: accuracy gap and virtual time", Actors.LoadTests.Timing.AsyncScaling.Run),
     ["memory"] = ("peak memory of a run by worker count (logreg, mlp), each in a child process, next to the banner's estimate", Actors.LoadTests.Memory.WorkerMemory.Run),
     [Actors.LoadTests.Memory.WorkerMemory.ChildVerb] = ("(internal) one run of 'memory'", Actors.LoadTests.Memory.WorkerMemory.RunChild),
+    ["federated-scale"] = ("10,000 logreg / 1,000 mlp federated clients, 100 per round: rounds/s through actors vs a plain loop, peak memory", Actors.LoadTests.Federated.FederatedScale.Run),
     ["fuzz"] = ("randomized fuzzing of the learning-message envelope and the side channel's framing (100k cases each by default)", Actors.LoadTests.Fuzzing.WireFuzz.Run),
     ["actor-overhead"] = ("time per synchronous round through actors vs the same gradient computations in a plain loop", Actors.LoadTests.Overhead.ActorOverhead.Run),
     ["compression"] = ("compress + decompress throughput vs a memory copy; serializer MB/s; 100k-case payload fuzz", a => Task.FromResult(Actors.LoadTests.Compression.CompressionBenchmark.Run(a))),
