@@ -70,8 +70,13 @@ public sealed class FederatedKind : IExperimentKind
         ParameterLayout model;
         using (var m = InitialModel.Unseeded(() => ModelFactory.Create(spec.Model.Architecture, data.Train.ItemShape, data.Train.Classes))) model = ParameterLayout.Of(m);
         long d = model.Size;
-        var x = InitialModel.Create(spec.Model.Architecture, data.Train.ItemShape, data.Train.Classes, spec.Seed);
-        var initial = s.StateBlocks.Count == 0 ? x : torch.cat([x, torch.zeros(d * s.StateBlocks.Count)], 0);
+        var initial = InitialModel.Create(spec.Model.Architecture, data.Train.ItemShape, data.Train.Classes, spec.Seed);
+        if (s.StateBlocks.Count > 0)
+        {
+            using var x = initial;
+            using var state = torch.zeros(d * s.StateBlocks.Count); // the server state starts at 0 (c, momentum, Adam's moments)
+            initial = torch.cat([x, state], 0);
+        }
         var evaluator = new FederatedEvaluator(new ModelEvaluator(data.Test, spec.Model.Architecture), d);
         return ParameterServerParts.Assemble(spec, Blocks(model, ["model", .. s.StateBlocks]), initial, data.Source,
             trainers.Take(spec.Workers.Honest).ToList(), trainers.Skip(spec.Workers.Honest).ToList(), evaluator, [population, data],
