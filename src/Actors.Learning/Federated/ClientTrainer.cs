@@ -38,6 +38,13 @@ public sealed class ClientTrainer : ILocalTrainer
     /// <summary>The client of this slot in the last round it worked (tests, diagnostics).</summary>
     public int LastClient { get; private set; } = -1;
 
+    /// <summary>
+    /// The last call's client vanished mid-round (federated.dropout): its work is lost, the slot reports no update and its
+    /// state (SCAFFOLD's c_i) is not updated. Decided by (seed, round): each slot draws u ~ U(0, 1) and vanishes when
+    /// u &lt; dropout; when every slot would vanish, the one with the largest u stays, so no round is empty.
+    /// </summary>
+    public bool Withheld { get; private set; }
+
     /// <summary>Federated clients have no raw gradient of their own: attacks start from the message, as from a worker's update.</summary>
     public (torch.Tensor Gradient, double Loss) Gradient(torch.Tensor parameters) => (ComputeUpdate(parameters), double.NaN);
 
@@ -49,6 +56,8 @@ public sealed class ClientTrainer : ILocalTrainer
         bool correctionPhase = _s.Algorithm == FederatedAlgorithm.Mime && call % 2 == 0;
         int client = _population.Cohort(round)[_slot];
         LastClient = client;
+        Withheld = !correctionPhase && Vanishes(round);
+        if (Withheld) return torch.zeros(ParameterCount);
         using var scope = torch.NewDisposeScope();
         var x = parameters.narrow(0, 0, _d);
         var data = _population.Data(client);
@@ -103,6 +112,15 @@ public sealed class ClientTrainer : ILocalTrainer
             default:
                 return delta.MoveToOuterDisposeScope();
         }
+    }
+
+    private bool Vanishes(long round)
+    {
+        if (_s.Dropout <= 0) return false;
+        var rng = Seeds.Random(_seed, "dropout", round);
+        var u = Enumerable.Range(0, _s.ClientsPerRound).Select(_ => rng.NextDouble()).ToArray();
+        if (u.All(v => v < _s.Dropout)) return _slot != Array.IndexOf(u, u.Max());
+        return u[_slot] < _s.Dropout;
     }
 
     /// <summary>The state blocks after x in the broadcast, in <see cref="FederatedSettings.StateBlocks"/> order (views).</summary>

@@ -17,4 +17,10 @@ public interface ILocalTrainer : IDisposable
 
     /// <summary>The vector this worker sends for <paramref name="parameters"/> (caller owns it).</summary>
     torch.Tensor ComputeUpdate(torch.Tensor parameters);
+
+    /// <summary>
+    /// After <see cref="ComputeUpdate"/>: this work is lost (a federated client that vanished mid-round). The worker then
+    /// sends, when its compute time has passed, only that it has no update, and the round closes without it.
+    /// </summary>
+    bool Withheld => false;
 }

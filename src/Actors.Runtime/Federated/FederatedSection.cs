@@ -31,8 +31,8 @@ public static class FederatedSection
         if (spec.Workers.Total != s.ClientsPerRound)
             throw new ExperimentConfigException($"the worker actors are the cohort's slots: workers.honest + workers.byzantine = {spec.Workers.Total} must equal " +
                                                 $"federated.clients-per-round = {s.ClientsPerRound} (set workers.honest = {Math.Max(0, s.ClientsPerRound - spec.Workers.Byzantine)})");
-        if (s.Dropout > 0)
-            throw new ExperimentConfigException("federated.dropout is not implemented yet: keep it 0 (the round would have to close without the vanished clients)");
+        if (s.Dropout > 0 && !spec.Timing.VersionedRounds)
+            throw new ExperimentConfigException($"federated.dropout = {s.Dropout.ToString(System.Globalization.CultureInfo.InvariantCulture)} needs timing.mode = sync or deadline (a round closes without its vanished clients), not '{ConfigEnum.Name(spec.Timing.Mode)}'");
         if (spec.Optimizer.WorkerMomentum > 0)
             throw new ExperimentConfigException($"optimizer.momentum = {spec.Optimizer.WorkerMomentum} does not apply to federated clients (plain local SGD): set it to 0 " +
                                                 "and use federated.algorithm = fedavgm or mime/mimelite for momentum");

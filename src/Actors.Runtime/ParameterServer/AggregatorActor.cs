@@ -77,6 +77,12 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
             _policy.Start();
         });
         Receive<WorkerUpdate>(OnUpdate);
+        Receive<WorkerWithheld>(w =>
+        {
+            if (w.WorkerId < 0 || w.WorkerId >= _workers.Count) return;
+            _book.Drop("vanished", w.WorkerId);
+            _policy.Rejected(w.WorkerId, w.Version); // the round closes without it
+        });
         Receive<WorkersLost>(lost =>
         {
             var gone = lost.WorkerIds.Where(_live.Remove).ToArray();

@@ -30,7 +30,7 @@ public sealed class WorkerActor : SimulatedActor
     private IActorRef _aggregator = ActorRefs.Nobody;
     private IReadOnlyList<IActorRef> _taps = [];
     private ModelBroadcast? _pending;
-    private (long Version, TensorPayload Update)? _computed;
+    private (long Version, TensorPayload? Update)? _computed; // no update: the trainer's work was withheld
     private long _lastVersion = -1;
     private long _steps;
 
@@ -93,7 +93,15 @@ public sealed class WorkerActor : SimulatedActor
         var update = _trainer.ComputeUpdate(parameters); // a fresh tensor: the payload takes it over
         decoded?.Dispose();
         GC.KeepAlive(_full);
-        _computed = (m.Version, _codec.EncodeOwned(update, m.Version));
+        if (_trainer.Withheld)
+        {
+            update.Dispose();
+            _computed = (m.Version, null);
+        }
+        else
+        {
+            _computed = (m.Version, _codec.EncodeOwned(update, m.Version));
+        }
         // Simulation: the modelled compute time; realtime: compute already took real time, stragglers add an injected delay.
         var delay = _simulated
             ? _timingModel.Compute(_id, _steps)
@@ -106,10 +114,17 @@ public sealed class WorkerActor : SimulatedActor
     {
         if (_computed is not { } c || c.Version != done.Version) return;
         _computed = null;
-        var message = new WorkerUpdate(_id, c.Version, c.Update, _codec.UncompressedBytes);
-        _network.Send(_id, -1, _aggregator, message, Self, c.Update.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink);
-        // The omniscient attackers' tap: a copy as it is sent, through the clock so simulation order stays deterministic.
-        foreach (var tap in _taps) _clock.After(TimeSpan.Zero, tap, new HonestTap(_id, c.Version, c.Update.Share()), Self);
+        if (c.Update is not { } payload)
+        {
+            _network.Send(_id, -1, _aggregator, new WorkerWithheld(_id, c.Version), Self, 0, 0, LinkKind.Uplink);
+        }
+        else
+        {
+            var message = new WorkerUpdate(_id, c.Version, payload, _codec.UncompressedBytes);
+            _network.Send(_id, -1, _aggregator, message, Self, payload.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink);
+            // The omniscient attackers' tap: a copy as it is sent, through the clock so simulation order stays deterministic.
+            foreach (var tap in _taps) _clock.After(TimeSpan.Zero, tap, new HonestTap(_id, c.Version, payload.Share()), Self);
+        }
         if (_pending is { } next)
         {
             _pending = null;

@@ -14,6 +14,9 @@ public static class ParameterServerProtocol
     /// <summary>A worker's update computed on model <paramref name="Version"/>. <paramref name="UncompressedBytes"/> is what it would cost uncompressed.</summary>
     public sealed record WorkerUpdate(int WorkerId, long Version, TensorPayload Update, long UncompressedBytes);
 
+    /// <summary>A worker has no update for <paramref name="Version"/> (its federated client vanished): the round does not wait for it.</summary>
+    public sealed record WorkerWithheld(int WorkerId, long Version);
+
     /// <summary>A worker's modelled compute time has elapsed: the computed update may now be sent.</summary>
     public sealed record ComputeDone(long Version);
 

@@ -47,7 +47,7 @@ public class ExperimentConfigSpec
     }
 
     [Theory]
-    [InlineData("model.type=resnet", "model.type = 'resnet' is not valid (valid: logreg, mlp, cnn)")]
+    [InlineData("model.type=resnet", "model.type = 'resnet' is not valid (valid: logreg, mlp, cnn, transformer)")]
     [InlineData("timing.mode=sometimes", "valid: sync, deadline, async, buffered")]
     [InlineData("workers.honest=0", "workers.honest = 0 is out of range")]
     [InlineData("experiment.steps=-5", "experiment.steps = -5 is out of range")]

@@ -64,6 +64,21 @@ public sealed class FederatedRunSpec
     }
 
     [Fact]
+    public async Task Vanished_clients_lose_their_work_and_rounds_close_without_them()
+    {
+        var (dir, s) = await RunHelper.Run([.. Federated, "federated.dropout=0.4", "federated.algorithm=scaffold"]);
+        long vanished = s["updates_dropped"]!["vanished"]!.GetValue<long>();
+        // 12 rounds of 5 clients, each vanishing with probability 0.4 (at least one stays per round).
+        Assert.InRange(vanished, 8, 40);
+        Assert.Equal(12 * 5 - vanished, (long)s.D("updates_applied"));
+        Assert.Equal(12, s.D("steps"));
+        var (first, last) = Accuracy(dir);
+        Assert.True(last > first + 0.1, $"{first} -> {last}");
+        var (_, again) = await RunHelper.Run([.. Federated, "federated.dropout=0.4", "federated.algorithm=scaffold"]);
+        Assert.Equal(s.D("final_test_loss"), again.D("final_test_loss")); // who vanishes is a function of the seed
+    }
+
+    [Fact]
     public async Task Buffered_timing_is_fedbuff_and_runs()
     {
         var (dir, s) = await RunHelper.Run([.. Federated, "timing.mode=buffered", "timing.buffer-size=2", "timing.stragglers.fraction=0.2", "timing.stragglers.slowdown=10"]);
@@ -76,7 +91,7 @@ public sealed class FederatedRunSpec
     [Theory]
     [InlineData("workers.honest=4", "workers.honest + workers.byzantine = 4 must equal federated.clients-per-round = 5")]
     [InlineData("federated.algorithm=mime,timing.mode=async", "needs timing.mode = sync or deadline")]
-    [InlineData("federated.dropout=0.2", "federated.dropout is not implemented yet")]
+    [InlineData("federated.dropout=0.2,timing.mode=async", "federated.dropout = 0.2 needs timing.mode = sync or deadline")]
     [InlineData("optimizer.momentum=0.9", "does not apply to federated clients")]
     [InlineData("federated.clients-per-round=30,workers.honest=30", "is more than federated.clients = 20")]
     [InlineData("federated.algorithm=fedsgd", "federated.algorithm")]
