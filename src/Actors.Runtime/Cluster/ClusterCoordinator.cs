@@ -112,9 +112,9 @@ public sealed class ClusterCoordinator : ReceiveActor
             Sender.Tell(new RunRejected($"bad experiment: {e.Message}"));
             return;
         }
-        if (spec.Kind != "parameter-server" || spec.Workers.Byzantine > 0)
+        if (ClusterKinds.Refusal(spec) is { } refusal)
         {
-            Sender.Tell(new RunRejected($"cluster mode runs parameter-server experiments with honest workers only (experiment.kind = {spec.Kind}, workers.byzantine = {spec.Workers.Byzantine})"));
+            Sender.Tell(new RunRejected(refusal));
             return;
         }
         var members = _up.Values.OrderBy(m => m, Member.AgeOrdering).ToList();

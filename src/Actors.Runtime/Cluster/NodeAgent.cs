@@ -112,7 +112,7 @@ internal sealed class AggregatorHost : ReceiveActor
         try
         {
             var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
-            _parts = ParameterServerParts.Build(spec, w => _log.Warning(w));
+            _parts = ClusterKinds.Parts(spec, w => _log.Warning(w));
             _progress = new RunProgress(spec.Steps);
             var scheduler = Context.System.Scheduler;
             var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher(NodeAgent.TensorDispatcher), "evaluator");
@@ -179,7 +179,7 @@ internal sealed class WorkerHost : ReceiveActor
         try
         {
             var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
-            _parts = ParameterServerParts.Build(spec, w => _log.Warning(w));
+            _parts = ClusterKinds.Parts(spec, w => _log.Warning(w));
             var scheduler = Context.System.Scheduler;
             var timing = new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total);
             var network = new ClusterNetwork(Context.System);

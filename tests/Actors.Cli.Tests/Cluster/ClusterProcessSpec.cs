@@ -113,6 +113,42 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
     /// side channel and checkpoints travel in chunks.
     /// </summary>
     [Fact(Timeout = 150_000)]
+    public async Task A_federated_run_spreads_its_client_slots_over_worker_nodes_and_vanished_clients_cross_nodes_too()
+    {
+        var port = FreePort();
+        var seed = $"127.0.0.1:{port}";
+        var up = new ConcurrentDictionary<string, bool>();
+        Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--roles", "aggregator"], up);
+        await WaitFor(() => up.ContainsKey("seed"), TimeSpan.FromSeconds(40), "seed up");
+        Start("node1", ["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker"], up);
+        Start("node2", ["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker"], up);
+        await WaitFor(() => up.ContainsKey("node1") && up.ContainsKey("node2"), TimeSpan.FromSeconds(40), "both worker nodes up");
+
+        string[] federated = ["--set", "data.dataset=synthetic", "--set", "data.synthetic.train=1000", "--set", "data.synthetic.test=300", "--set", "model.type=logreg",
+            "--set", "experiment.kind=federated", "--set", "federated.clients=12", "--set", "federated.clients-per-round=4", "--set", "workers.honest=4",
+            "--set", "federated.local-steps=3", "--set", "federated.dropout=0.3", "--set", "experiment.steps=30", "--set", "experiment.eval-every=10",
+            "--set", "optimizer.momentum=0"];
+        var run = Path.Combine(_dir, "run");
+        var client = Start("run", ["run", "--quiet", "--cluster", seed, "--out", run, .. federated], up);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(80))) await client.WaitForExitAsync(cts.Token);
+        Assert.Equal(0, client.ExitCode);
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!.AsObject();
+        Assert.Equal("federated", summary["kind"]!.GetValue<string>());
+        Assert.Equal(30, summary["steps"]!.GetValue<long>());
+        long vanished = summary["updates_dropped"]!["vanished"]!.GetValue<long>();
+        Assert.InRange(vanished, 1, 30 * 3);
+        Assert.Equal(30 * 4 - vanished, summary["updates_applied"]!.GetValue<long>());
+        Assert.True(summary["final_test_accuracy"]!.GetValue<double>() > 0.5, summary.ToJsonString());
+
+        // SCAFFOLD keeps client state in the process that hosted the client: refused on the cluster, with the reason.
+        var refused = Start("refused", ["run", "--quiet", "--cluster", seed, "--out", Path.Combine(_dir, "refused"), .. federated,
+            "--set", "federated.algorithm=scaffold", "--set", "federated.dropout=0"], up);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(40))) await refused.WaitForExitAsync(cts.Token);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains(_log, l => l.StartsWith("[refused", StringComparison.Ordinal) && l.Contains("SCAFFOLD", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 150_000)]
     public async Task Run_resumes_from_a_checkpoint_when_the_aggregator_node_dies()
     {
         var port = FreePort();

@@ -1,0 +1,35 @@
+using Actors.Learning.Federated;
+using Actors.Runtime.Experiments;
+using Actors.Runtime.Federated;
+using Actors.Runtime.ParameterServer;
+using Actors.Runtime.Running;
+
+namespace Actors.Runtime.Cluster;
+
+/// <summary>
+/// Which experiment kinds run on the cluster: those that train through the parameter-server actors (parameter-server,
+/// federated, game), with honest workers. Gossip peers and Byzantine actors are placed on nodes by nobody yet (issue 16).
+/// </summary>
+public static class ClusterKinds
+{
+    /// <summary>Why <paramref name="spec"/> cannot run on the cluster, or null when it can.</summary>
+    public static string? Refusal(ExperimentSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Kind is not ("parameter-server" or FederatedKind.KindName or Game.GameKind.KindName) || spec.Workers.Byzantine > 0)
+            return $"cluster mode runs the kinds that train through the parameter-server actors (parameter-server, federated, game) with honest workers only " +
+                   $"(experiment.kind = {spec.Kind}, workers.byzantine = {spec.Workers.Byzantine})";
+        if (spec.Kind == FederatedKind.KindName && FederatedSection.Of(spec).Algorithm is FederatedAlgorithm.Scaffold or FederatedAlgorithm.Mime)
+            return $"federated.algorithm = {ConfigEnum.Name(FederatedSection.Of(spec).Algorithm)} is local only: SCAFFOLD's client state lives in the process " +
+                   "that hosted the client, and Mime's two phases count calls that a failover would shift (valid on the cluster: fedavg, fedavgm, fedprox, mimelite)";
+        return null;
+    }
+
+    /// <summary>The learning parts of a node's share of the run, built by the run's kind.</summary>
+    public static ParameterServerParts Parts(ExperimentSpec spec, Action<string> warn)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return ExperimentKinds.Of(spec).Prepare(spec, warn) as ParameterServerParts
+               ?? throw new InvalidOperationException($"experiment.kind = {spec.Kind} does not train through the parameter-server actors");
+    }
+}
