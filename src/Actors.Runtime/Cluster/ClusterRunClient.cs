@@ -81,8 +81,10 @@ public static class ClusterRunClient
         var stats = completed.Stats.ToStats();
         var figures = ParameterServerKind.Figures(stats);
         figures["cluster"] = seed.ToString();
-        if (spec.Pruning.Enabled)
-            ParameterServerKind.AddRowFigures(figures, spec, final, dir.Rows.Where(r => r.Extras.Count >= 2).Sum(r => (long)r.Extras[1]), []);
+        // The kind's figures travel in the evaluation rows' extra columns (after pruning's two when the run prunes).
+        var columns = ExperimentKinds.Get(spec.Kind).Columns(spec).Select(c => c.Name).Skip(spec.Pruning.Enabled ? 2 : 0).ToList();
+        long reentries = spec.Pruning.Enabled ? dir.Rows.Where(r => r.Extras.Count >= 2).Sum(r => (long)r.Extras[1]) : 0;
+        ParameterServerKind.AddRowFigures(figures, spec, final, reentries, columns);
         figures["workers_crashed"] = completed.Crashes.Sum(c => c.Workers.Length);
         var events = new JsonArray();
         foreach (var c in completed.Crashes.OrderBy(c => c.Step))

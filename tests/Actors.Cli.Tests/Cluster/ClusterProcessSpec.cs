@@ -140,6 +140,17 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         Assert.Equal(30 * 4 - vanished, summary["updates_applied"]!.GetValue<long>());
         Assert.True(summary["final_test_accuracy"]!.GetValue<double>() > 0.5, summary.ToJsonString());
 
+        // A game through the same actors on the same nodes: its own figure reaches summary.json from the evaluation rows.
+        var game = Path.Combine(_dir, "game");
+        var gameClient = Start("game", ["run", "--quiet", "--cluster", seed, "--out", game, "--set", "experiment.kind=game", "--set", "game.type=bilinear",
+            "--set", "optimizer.lr=0.1", "--set", "optimizer.momentum=0", "--set", "optimizer.lookahead.k=5", "--set", "workers.honest=2",
+            "--set", "experiment.steps=200", "--set", "experiment.eval-every=100"], up);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60))) await gameClient.WaitForExitAsync(cts.Token);
+        Assert.Equal(0, gameClient.ExitCode);
+        var gameSummary = JsonNode.Parse(File.ReadAllText(Path.Combine(game, "summary.json")))!.AsObject();
+        Assert.Equal("game", gameSummary["kind"]!.GetValue<string>());
+        Assert.True(gameSummary["distance_to_equilibrium"]!.GetValue<double>() < 1.0, gameSummary.ToJsonString()); // lookahead-GDA converges on the bilinear game
+
         // SCAFFOLD keeps client state in the process that hosted the client: refused on the cluster, with the reason.
         var refused = Start("refused", ["run", "--quiet", "--cluster", seed, "--out", Path.Combine(_dir, "refused"), .. federated,
             "--set", "federated.algorithm=scaffold", "--set", "federated.dropout=0"], up);
