@@ -33,6 +33,9 @@ public static class FederatedSection
                                                 $"federated.clients-per-round = {s.ClientsPerRound} (set workers.honest = {Math.Max(0, s.ClientsPerRound - spec.Workers.Byzantine)})");
         if (s.Dropout > 0 && !spec.Timing.VersionedRounds)
             throw new ExperimentConfigException($"federated.dropout = {s.Dropout.ToString(System.Globalization.CultureInfo.InvariantCulture)} needs timing.mode = sync or deadline (a round closes without its vanished clients), not '{ConfigEnum.Name(spec.Timing.Mode)}'");
+        if (s.Dropout > 0 && spec.Workers.Byzantine > 0 && spec.Attack.Omniscient)
+            throw new ExperimentConfigException("federated.dropout > 0 with omniscient attackers is not supported: they wait for every honest client's message of the round, " +
+                                                "and a vanished client sends none (set federated.dropout = 0 or attack.omniscient = off)");
         if (spec.Optimizer.WorkerMomentum > 0)
             throw new ExperimentConfigException($"optimizer.momentum = {spec.Optimizer.WorkerMomentum} does not apply to federated clients (plain local SGD): set it to 0 " +
                                                 "and use federated.algorithm = fedavgm or mime/mimelite for momentum");

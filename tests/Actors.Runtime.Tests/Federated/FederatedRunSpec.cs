@@ -93,6 +93,7 @@ public sealed class FederatedRunSpec
     [InlineData("federated.algorithm=mime,timing.mode=async", "needs timing.mode = sync or deadline")]
     [InlineData("federated.dropout=0.2,timing.mode=async", "federated.dropout = 0.2 needs timing.mode = sync or deadline")]
     [InlineData("optimizer.momentum=0.9", "does not apply to federated clients")]
+    [InlineData("federated.dropout=0.2,workers.honest=3,workers.byzantine=2,attack.type=alie,attack.omniscient=on", "federated.dropout > 0 with omniscient attackers")]
     [InlineData("federated.clients-per-round=30,workers.honest=30", "is more than federated.clients = 20")]
     [InlineData("federated.algorithm=fedsgd", "federated.algorithm")]
     public void Bad_federated_specs_name_the_key(string overrides, string message)
