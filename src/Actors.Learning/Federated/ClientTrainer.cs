@@ -127,11 +127,22 @@ public sealed class ClientTrainer : ILocalTrainer
     private List<torch.Tensor> Blocks(torch.Tensor z) =>
         [.. Enumerable.Range(0, _s.StateBlocks.Count).Select(k => z.narrow(0, _d * (k + 1), _d))];
 
-    /// <summary>The round's K minibatches of the client's shard (<see cref="EpochSampler"/>; batch 0 = the whole shard).</summary>
+    /// <summary>K minibatches, without replacement within an epoch of the client's shard (batch 0 = the whole shard).</summary>
     private IEnumerable<long[]> Batches(int count, Random rng)
     {
-        var sampler = new EpochSampler(count, _batchSize, rng);
-        for (int k = 0; k < _s.LocalSteps; k++) yield return sampler.Next();
+        int size = _batchSize <= 0 ? count : Math.Min(_batchSize, count);
+        long[] order = [];
+        int cursor = 0;
+        for (int k = 0; k < _s.LocalSteps; k++)
+        {
+            if (order.Length == 0 || cursor + size > order.Length)
+            {
+                order = Partitioner.Permutation(count, rng);
+                cursor = 0;
+            }
+            yield return order[cursor..(cursor + size)];
+            cursor += size;
+        }
     }
 
     /// <summary>grad f_i(x) over the client's whole shard (chunks of 2,000 rows, weighted by their size).</summary>

@@ -16,8 +16,11 @@ public sealed class LocalTrainer : ILocalTrainer
     private readonly GradientModel _model;
     private readonly bool _ownsModel;
     private readonly WorkerMomentum _momentum;
-    private readonly EpochSampler _sampler;
+    private readonly Random _rng;
+    private readonly int _batchSize;
     private readonly Func<torch.Tensor, torch.Tensor>? _labelMap;
+    private long[] _order = [];
+    private int _cursor;
 
     /// <param name="batchSize">0 = the whole shard (exact local gradient).</param>
     /// <param name="labelMap">Optional label transform (label-flip attackers train on 9 - y).</param>
@@ -31,7 +34,8 @@ public sealed class LocalTrainer : ILocalTrainer
         _ownsModel = model is null;
         _model = model ?? new GradientModel(modelType, shard.ItemShape, shard.Classes);
         _momentum = new WorkerMomentum(momentum, form);
-        _sampler = new EpochSampler(shard.Count, batchSize, rng);
+        _rng = rng;
+        _batchSize = batchSize <= 0 ? shard.Count : Math.Min(batchSize, shard.Count);
         _labelMap = labelMap;
         ParameterCount = _model.ParameterCount;
     }
@@ -46,7 +50,7 @@ public sealed class LocalTrainer : ILocalTrainer
     public (torch.Tensor Gradient, double Loss) Gradient(torch.Tensor parameters)
     {
         using var scope = torch.NewDisposeScope();
-        using var idx = torch.tensor(_sampler.Next(), torch.int64);
+        using var idx = torch.tensor(NextBatch(), torch.int64);
         var (x, y) = _shard.Rows(idx);
         if (_labelMap is not null) y = _labelMap(y);
         var (g, loss) = _model.Gradient(parameters, x, y);
@@ -59,6 +63,20 @@ public sealed class LocalTrainer : ILocalTrainer
     {
         var (g, _) = Gradient(parameters);
         using (g) return _momentum.Step(g);
+    }
+
+    private long[] NextBatch()
+    {
+        if (_batchSize == _shard.Count) return _order.Length == _shard.Count ? _order : _order = Enumerable.Range(0, _shard.Count).Select(i => (long)i).ToArray();
+        // Sampling without replacement within an epoch, reshuffled each epoch (DataLoader(shuffle=True)).
+        if (_order.Length != _shard.Count || _cursor + _batchSize > _order.Length)
+        {
+            _order = Partitioner.Permutation(_shard.Count, _rng);
+            _cursor = 0;
+        }
+        var batch = _order[_cursor..(_cursor + _batchSize)];
+        _cursor += _batchSize;
+        return batch;
     }
 
     public void Dispose()
