@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using Actors.Learning.Data;
 using Actors.Learning.Models;
 using TorchSharp;
@@ -53,8 +54,8 @@ public sealed class ImageGan : IGame
     public IReadOnlyList<string> FigureNames => ["frechet_distance"];
 
     private static (TorchSharp.Modules.Sequential, TorchSharp.Modules.Sequential) Players() =>
-        (Sequential(Linear(NoiseDim, 256), LeakyReLU(0.2), Linear(256, 784), Sigmoid()),
-         Sequential(Linear(784, 256), LeakyReLU(0.2), Linear(256, 1)));
+        (Sequential(Linear(NoiseDim, 256), new StableLeakyReLU(0.2), Linear(256, 784), Sigmoid()),
+         Sequential(Linear(784, 256), new StableLeakyReLU(0.2), Linear(256, 1)));
 
     public torch.Tensor Initial(long seed)
     {

@@ -81,3 +81,21 @@ public static class ScalarOps
         return t.clamp_min(s);
     }
 }
+
+/// <summary>
+/// Leaky ReLU whose slope is a Scalar the module keeps alive. TorchSharp's own LeakyReLU module passes its slope as a
+/// temporary Scalar that the GC may finalize during the native call: a GAN sweep failed there with c10's
+/// "Expected false to be true" (Scalar::toDouble of a freed Scalar).
+/// </summary>
+public sealed class StableLeakyReLU(double slope) : torch.nn.Module<torch.Tensor, torch.Tensor>("leaky_relu")
+{
+    private readonly Scalar _slope = slope.ToScalar();
+
+    public override torch.Tensor forward(torch.Tensor input) => input.leaky_relu(_slope);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _slope.Dispose();
+        base.Dispose(disposing);
+    }
+}
