@@ -46,7 +46,6 @@ public sealed class ClientPopulation : IDisposable
 
     public int Clients => _shards.Length;
 
-    public int ShardSize(int client) => _shards[client].Length;
 
     /// <summary>The client's data (a view of the training set).</summary>
     public Dataset Data(int client)

@@ -19,7 +19,6 @@ public sealed record ModelArchitecture(string Type, AttentionKind Attention = At
 {
     public static implicit operator ModelArchitecture(string type) => new(type);
 
-    public static ModelArchitecture FromString(string type) => new(type);
 
     /// <summary>Width of one head's value (and, for standard attention, query and key): width / heads.</summary>
     public int HeadDim => Heads > 0 ? Width / Heads : 0;

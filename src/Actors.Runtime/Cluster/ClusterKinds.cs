@@ -19,8 +19,8 @@ public static class ClusterKinds
         if (spec.Kind is not ("parameter-server" or FederatedKind.KindName or Game.GameKind.KindName) || spec.Workers.Byzantine > 0)
             return $"cluster mode runs the kinds that train through the parameter-server actors (parameter-server, federated, game) with honest workers only " +
                    $"(experiment.kind = {spec.Kind}, workers.byzantine = {spec.Workers.Byzantine})";
-        if (spec.Kind == FederatedKind.KindName && FederatedSection.Of(spec).Algorithm is FederatedAlgorithm.Scaffold or FederatedAlgorithm.Mime)
-            return $"federated.algorithm = {ConfigEnum.Name(FederatedSection.Of(spec).Algorithm)} is local only: SCAFFOLD's client state lives in the process " +
+        if (spec.Kind == FederatedKind.KindName && FederatedSection.Of(spec).Algorithm is var algorithm and (FederatedAlgorithm.Scaffold or FederatedAlgorithm.Mime))
+            return $"federated.algorithm = {ConfigEnum.Name(algorithm)} is local only: SCAFFOLD's client state lives in the process " +
                    "that hosted the client, and Mime's two phases count calls that a failover would shift (valid on the cluster: fedavg, fedavgm, fedprox, mimelite)";
         return null;
     }

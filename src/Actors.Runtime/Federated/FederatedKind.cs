@@ -92,7 +92,4 @@ public sealed class FederatedKind : IExperimentKind
                 entries.Add((k == 0 && blocks[0] is "model" or "delta" ? name : $"{blocks[k]}.{name}", shape, offset + k * model.Size, count));
         return new ParameterLayout(entries);
     }
-
-    /// <summary>Rounds done after <paramref name="versions"/> server versions (Mime takes two per round).</summary>
-    public static long Rounds(FederatedSettings s, long versions) => versions / (s?.PhasesPerRound ?? 1);
 }
