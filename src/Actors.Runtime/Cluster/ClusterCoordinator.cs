@@ -24,8 +24,9 @@ public sealed class ClusterCoordinator : ReceiveActor
     private Run? _run;
     private int _runs;
 
-    private sealed class Run(string id, IActorRef client, string hocon, int workers, Address aggregatorNode, Dictionary<Address, int[]> placement)
+    private sealed class Run(string id, IActorRef client, string hocon, int workers, int honest, Address aggregatorNode, Dictionary<Address, int[]> placement)
     {
+        public int Honest { get; } = honest;
         public string Id { get; } = id;
         public IActorRef Client { get; } = client;
         public string Hocon { get; } = hocon;
@@ -44,6 +45,7 @@ public sealed class ClusterCoordinator : ReceiveActor
         public string DataSource { get; set; } = "";
         public long Parameters { get; set; }
         public bool Started { get; set; }
+        public string[] Taps { get; init; } = [];
         public ICancelable? Timeout { get; set; }
     }
 
@@ -119,6 +121,8 @@ public sealed class ClusterCoordinator : ReceiveActor
         }
         var members = _up.Values.OrderBy(m => m, Member.AgeOrdering).ToList();
         var workerNodes = members.Where(m => m.HasRole("worker")).Select(m => m.Address).ToList();
+        // Nodes with the byzantine role host the attackers when any is up; otherwise attackers are dealt like honest workers.
+        var byzantineNodes = members.Where(m => m.HasRole("byzantine")).Select(m => m.Address).ToList();
         // Prefer an aggregator node that hosts no workers; the oldest such node.
         var aggregator = members.Where(m => m.HasRole("aggregator")).OrderBy(m => m.HasRole("worker") ? 1 : 0).Select(m => m.Address).FirstOrDefault();
         if (workerNodes.Count == 0 || aggregator is null)
@@ -127,14 +131,13 @@ public sealed class ClusterCoordinator : ReceiveActor
                                         "(start nodes with: actors node --seed ADDRESS --roles worker | aggregator)"));
             return;
         }
-        var placement = new Dictionary<Address, int[]>();
-        for (int n = 0; n < workerNodes.Count; n++)
-        {
-            var ids = Enumerable.Range(0, spec.Workers.Honest).Where(i => i % workerNodes.Count == n).ToArray();
-            if (ids.Length > 0) placement[workerNodes[n]] = ids;
-        }
         var id = $"{++_runs}-{DateTime.UtcNow:HHmmss}";
-        var run = new Run(id, Sender, submit.ExperimentHocon, spec.Workers.Honest, aggregator, placement);
+        var placement = Place(spec.Workers.Honest, spec.Workers.Byzantine, workerNodes, byzantineNodes);
+        // An omniscient attack sees the honest updates: the honest workers tap them to the attackers, wherever those live.
+        string[] taps = spec.Attack.Omniscient
+            ? [.. placement.SelectMany(p => p.Value.Where(w => w >= spec.Workers.Honest).Select(w => ClusterProtocol.WorkerPath(p.Key, id, w)))]
+            : [];
+        var run = new Run(id, Sender, submit.ExperimentHocon, spec.Workers.Total, spec.Workers.Honest, aggregator, placement) { Taps = taps };
         _run = run;
         Context.Watch(Sender);
         run.Timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(SetupTimeout, Self, new SetupExpired(id), Self);
@@ -159,7 +162,7 @@ public sealed class ClusterCoordinator : ReceiveActor
         run.DataSource = ready.DataSource;
         run.Parameters = ready.Parameters;
         foreach (var (node, ids) in run.Placement)
-            Agent(Context, node).Tell(new HostWorkers(run.Id, run.Hocon, ids, ready.Aggregator, Self));
+            Agent(Context, node).Tell(new HostWorkers(run.Id, run.Hocon, ids, ready.Aggregator, Self, run.Taps));
     }
 
     private void OnWorkersReady(WorkersReady ready)
@@ -178,6 +181,24 @@ public sealed class ClusterCoordinator : ReceiveActor
         run.Host.Tell(new StartRun(run.Id, [.. run.Paths.Select(p => p!)], []));
         // A node lost while the run was being set up.
         foreach (var node in run.Placement.Keys.Where(a => !_up.ContainsKey(a)).ToList()) LoseWorkerNode(run, node, "lost during setup");
+    }
+
+    /// <summary>
+    /// Worker ids per node: honest ids round-robin over the worker nodes; Byzantine ids round-robin over the byzantine nodes
+    /// when there are any, else continuing the same deal over the worker nodes.
+    /// </summary>
+    internal static Dictionary<Address, int[]> Place(int honest, int byzantine, IReadOnlyList<Address> workerNodes, IReadOnlyList<Address> byzantineNodes)
+    {
+        var ids = new Dictionary<Address, List<int>>();
+        void Deal(int id, Address node)
+        {
+            if (!ids.TryGetValue(node, out var list)) ids[node] = list = [];
+            list.Add(id);
+        }
+        for (int i = 0; i < honest; i++) Deal(i, workerNodes[i % workerNodes.Count]);
+        var attackers = byzantineNodes.Count > 0 ? byzantineNodes : workerNodes;
+        for (int b = 0; b < byzantine; b++) Deal(honest + b, attackers[(byzantineNodes.Count > 0 ? b : honest + b) % attackers.Count]);
+        return ids.ToDictionary(p => p.Key, p => p.Value.ToArray());
     }
 
     private void NodeLost(Address node, string how)
@@ -231,9 +252,9 @@ public sealed class ClusterCoordinator : ReceiveActor
         var lost = ids.Where(run.Crashed.Add).ToArray();
         if (lost.Length == 0) return;
         _log.Warning("run {0}: worker node {1} is {2}: workers [{3}] crashed", run.Id, node, how, string.Join(",", lost));
-        if (run.Crashed.Count >= run.Paths.Length)
+        if (run.Crashed.Count(w => w < run.Honest) >= run.Honest)
         {
-            Fail(run, $"every worker crashed (last: node {node} is {how})");
+            Fail(run, $"every honest worker crashed (last: node {node} is {how})");
             return;
         }
         run.Host.Tell(new LoseWorkers(run.Id, lost, node.ToString()));

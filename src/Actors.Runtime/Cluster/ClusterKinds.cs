@@ -8,7 +8,7 @@ namespace Actors.Runtime.Cluster;
 
 /// <summary>
 /// Which experiment kinds run on the cluster: those that train through the parameter-server actors (parameter-server,
-/// federated, game), with honest workers. Gossip peers and Byzantine actors are placed on nodes by nobody yet (issue 16).
+/// federated, game), honest and Byzantine workers alike.
 /// </summary>
 public static class ClusterKinds
 {
@@ -16,9 +16,8 @@ public static class ClusterKinds
     public static string? Refusal(ExperimentSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (spec.Kind is not ("parameter-server" or FederatedKind.KindName or Game.GameKind.KindName) || spec.Workers.Byzantine > 0)
-            return $"cluster mode runs the kinds that train through the parameter-server actors (parameter-server, federated, game) with honest workers only " +
-                   $"(experiment.kind = {spec.Kind}, workers.byzantine = {spec.Workers.Byzantine})";
+        if (spec.Kind is not ("parameter-server" or FederatedKind.KindName or Game.GameKind.KindName))
+            return $"cluster mode runs the kinds that train through the parameter-server actors (parameter-server, federated, game), not experiment.kind = {spec.Kind}";
         if (spec.Kind == FederatedKind.KindName && FederatedSection.Of(spec).Algorithm is var algorithm and (FederatedAlgorithm.Scaffold or FederatedAlgorithm.Mime))
             return $"federated.algorithm = {ConfigEnum.Name(algorithm)} is local only: SCAFFOLD's client state lives in the process " +
                    "that hosted the client, and Mime's two phases count calls that a failover would shift (valid on the cluster: fedavg, fedavgm, fedprox, mimelite)";

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.Serialization;
 using Actors.Learning.Wire;
 using Actors.Runtime.Simulation;
@@ -14,10 +15,11 @@ namespace Actors.Runtime.Cluster;
 /// the bytes are pushed to the target's node, then the target gets the <see cref="BulkHandle"/> and claims them
 /// (<see cref="SimulatedActor"/> does that for every learning actor, see <see cref="Claim"/>).
 /// </summary>
-public sealed class ClusterNetwork(ActorSystem system, long bulkThreshold = ClusterNetwork.DefaultBulkThreshold) : INetwork
+/// With <c>timing.realtime-links = on</c> (<paramref name="links"/>), each learning message leaves after its modelled link delay.
+public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = null, long bulkThreshold = ClusterNetwork.DefaultBulkThreshold) : INetwork
 {
     public const long DefaultBulkThreshold = 256 * 1024;
-    public const byte BroadcastCodec = 101, UpdateCodec = 102;
+    public const byte BroadcastCodec = 101, UpdateCodec = 102, TapCodec = 103;
 
     public NetworkStats Stats { get; } = new();
 
@@ -27,12 +29,28 @@ public sealed class ClusterNetwork(ActorSystem system, long bulkThreshold = Clus
     {
         ArgumentNullException.ThrowIfNull(target);
         Stats.Record(bytes, uncompressedBytes, kind);
-        if (bytes <= BulkThreshold || target.Path.Address.HasLocalScope || message is not (ModelBroadcast or WorkerUpdate))
+        var delay = links is { ShapesRealtimeLinks: true } ? links.Delivery(from, to, bytes) : TimeSpan.Zero;
+        if (delay <= TimeSpan.Zero)
+            Deliver(target, message, sender, bytes);
+        else
+            system.Scheduler.Advanced.ScheduleOnce(delay, () => Deliver(target, message, sender, bytes));
+    }
+
+    /// <summary>An honest update's copy for an omniscient attacker, maybe on another node: the updates' transport, uncounted.</summary>
+    public void Tap(IActorRef target, object message, IActorRef sender, IClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        Deliver(target, message, sender, message is HonestTap t ? t.Update.SizeBytes : 0);
+    }
+
+    private void Deliver(IActorRef target, object message, IActorRef sender, long bytes)
+    {
+        if (bytes <= BulkThreshold || target.Path.Address.HasLocalScope || message is not (ModelBroadcast or WorkerUpdate or HonestTap))
         {
             target.Tell(message, sender);
             return;
         }
-        var codec = message is ModelBroadcast ? BroadcastCodec : UpdateCodec;
+        var codec = message switch { ModelBroadcast => BroadcastCodec, WorkerUpdate => UpdateCodec, _ => TapCodec };
         BulkTransport.Get(system).SendAsync(target, ParameterServerSerializer.Encode(message), codec)
             .PipeTo(target, sender, handle => handle, e => new Status.Failure(e));
     }
@@ -41,7 +59,7 @@ public sealed class ClusterNetwork(ActorSystem system, long bulkThreshold = Clus
     public void Received(long bytes, long uncompressedBytes, LinkKind kind) => Stats.Record(bytes, uncompressedBytes, kind);
 
     /// <summary>True for a handle that carries a learning message.</summary>
-    public static bool IsLearningMessage(object message) => message is BulkHandle { Codec: BroadcastCodec or UpdateCodec };
+    public static bool IsLearningMessage(object message) => message is BulkHandle { Codec: BroadcastCodec or UpdateCodec or TapCodec };
 
     /// <summary>Claims the bytes behind a learning-message handle and decodes them; a failed or malformed transfer is <see cref="BulkDropped"/>.</summary>
     public static async Task<object> Claim(ActorSystem system, BulkHandle handle)
@@ -53,7 +71,12 @@ public sealed class ClusterNetwork(ActorSystem system, long bulkThreshold = Clus
         try
         {
             using var payload = await BulkTransport.Get(system).ReceiveAsync(handle).ConfigureAwait(false);
-            var manifest = handle.Codec == BroadcastCodec ? ParameterServerSerializer.BroadcastManifest : ParameterServerSerializer.UpdateManifest;
+            var manifest = handle.Codec switch
+            {
+                BroadcastCodec => ParameterServerSerializer.BroadcastManifest,
+                UpdateCodec => ParameterServerSerializer.UpdateManifest,
+                _ => ParameterServerSerializer.TapManifest,
+            };
             return ParameterServerSerializer.Decode(payload.ToArray(), manifest, max);
         }
         catch (Exception e) when (e is SerializationException or BulkTransferException or TimeoutException or OperationCanceledException)
@@ -67,19 +90,66 @@ public sealed class ClusterNetwork(ActorSystem system, long bulkThreshold = Clus
 /// Lets every learning actor of a cluster node receive side-channel messages: a <see cref="BulkHandle"/> of a learning
 /// message is claimed (its bytes fetched and decoded) and piped back to the actor as the message itself; a transfer that
 /// failed (<see cref="BulkDropped"/>) is swallowed (the transport counted it).
+/// Per-sender credit: at most <see cref="MaxClaimsPerSender"/> claims from one sender to one actor are decoded at a time; a
+/// handle beyond that (a flooding peer) has its bytes freed undecoded and reaches the actor as <see cref="LearningMessageRefused"/>,
+/// so a flood costs the receiving node a bounded amount of decoding and memory whatever its rate.
 /// </summary>
 public sealed class ClusterInbound : IInboundAdapter
 {
+    public const int MaxClaimsPerSender = 4;
+    private readonly ConcurrentDictionary<(IActorRef Receiver, IActorRef Sender), int> _inFlight = new();
+
     public bool TryIntercept(object message, IActorRef self, IActorRef sender, ActorSystem system)
     {
         if (ClusterNetwork.IsLearningMessage(message))
         {
-            ClusterNetwork.Claim(system, (BulkHandle)message).PipeTo(self, sender);
+            var handle = (BulkHandle)message;
+            var key = (self, sender);
+            if (_inFlight.AddOrUpdate(key, 1, (_, n) => n + 1) > MaxClaimsPerSender)
+            {
+                Done(key);
+                self.Tell(new LearningMessageRefused(handle.TransferId), sender);
+                _ = Discard(system, handle); // frees the bytes in the background
+                return true;
+            }
+            Claim(system, handle, key).PipeTo(self, sender);
             return true;
         }
         return message is BulkDropped;
     }
+
+    private async Task<object> Claim(ActorSystem system, BulkHandle handle, (IActorRef, IActorRef) key)
+    {
+        try
+        {
+            return await ClusterNetwork.Claim(system, handle).ConfigureAwait(false);
+        }
+        finally
+        {
+            Done(key);
+        }
+    }
+
+    private void Done((IActorRef, IActorRef) key)
+    {
+        if (_inFlight.AddOrUpdate(key, 0, (_, n) => n - 1) <= 0) _inFlight.TryRemove(new KeyValuePair<(IActorRef, IActorRef), int>(key, 0));
+    }
+
+    private static async Task Discard(ActorSystem system, BulkHandle handle)
+    {
+        try
+        {
+            using var bytes = await BulkTransport.Get(system).ReceiveAsync(handle).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is BulkTransferException or TimeoutException or OperationCanceledException)
+        {
+            // never came or already expired: nothing held
+        }
+    }
 }
+
+/// <summary>A learning message refused undecoded because its sender had too many in flight (<see cref="ClusterInbound"/>); the receiver counts it.</summary>
+public sealed record LearningMessageRefused(Guid TransferId);
 
 /// <summary>Registers <see cref="ClusterInbound"/> when a cluster node's actor system starts (listed in akka.hocon's extensions).</summary>
 public sealed class ClusterInboundProvider : ExtensionIdProvider<ClusterInboundRegistration>

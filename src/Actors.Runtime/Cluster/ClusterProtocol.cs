@@ -74,8 +74,16 @@ public static class ClusterProtocol
 
     public sealed record AggregatorReady(string RunId, IActorRef Host, IActorRef Aggregator, string DataSource, long Parameters) : IClusterMessage;
 
-    /// <summary>Coordinator to the agent of a worker node: build these workers, talking to <paramref name="Aggregator"/>.</summary>
-    public sealed record HostWorkers(string RunId, string ExperimentHocon, int[] WorkerIds, IActorRef Aggregator, IActorRef Coordinator) : IClusterMessage;
+    /// <summary>
+    /// Coordinator to the agent of a worker node: build these workers (ids from <c>workers.honest</c> up are Byzantine), talking to
+    /// <paramref name="Aggregator"/>. <paramref name="TapPaths"/>: where the honest workers tap their updates (the Byzantine actors of
+    /// an omniscient attack, on whichever node; their paths are known before they exist, see <see cref="WorkerPath"/>).
+    /// </summary>
+    public sealed record HostWorkers(string RunId, string ExperimentHocon, int[] WorkerIds, IActorRef Aggregator, IActorRef Coordinator, string[] TapPaths) : IClusterMessage;
+
+    /// <summary>The full path worker <paramref name="id"/> of run <paramref name="runId"/> has on the node at <paramref name="node"/>.</summary>
+    public static string WorkerPath(Address node, string runId, int id) =>
+        (new RootActorPath(node) / "user" / NodeAgent.Name / $"workers-{runId}" / $"worker-{id}").ToString();
 
     /// <summary>The workers exist; <paramref name="Paths"/> are their full actor paths, in the order of <paramref name="WorkerIds"/>.</summary>
     public sealed record WorkersReady(string RunId, int[] WorkerIds, string[] Paths) : IClusterMessage;

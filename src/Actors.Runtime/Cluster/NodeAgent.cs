@@ -126,7 +126,7 @@ internal sealed class AggregatorHost : ReceiveActor
                 _log.Warning("run {0}: aggregator resumes from the checkpoint at step {1}", _order.RunId, _order.CheckpointVersion);
             }
             long checkpointEvery = spec.Cluster.CheckpointEvery;
-            _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new ClusterNetwork(Context.System), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery, resume)
+            _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new ClusterNetwork(Context.System, new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total)), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery, resume)
                 .WithDispatcher(NodeAgent.TensorDispatcher), "aggregator");
             _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, _aggregator, _parts.DataSource, _parts.ParameterCount));
         }
@@ -154,12 +154,19 @@ internal sealed class AggregatorHost : ReceiveActor
     protected override void PostStop() => _parts?.Dispose();
 }
 
-/// <summary>Some workers of one run on this node.</summary>
+/// <summary>
+/// Some workers of one run on this node: honest workers and Byzantine actors alike (ids from <c>workers.honest</c> up), the same
+/// actors as a local run. The honest ones tap their updates to the attackers of an omniscient attack wherever those live.
+/// </summary>
 internal sealed class WorkerHost : ReceiveActor
 {
     private readonly HostWorkers _order;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly CollusionBoard _collusion = new();
+    private readonly List<IActorRef> _honest = [], _byzantine = [];
     private ParameterServerParts? _parts;
+    private IActorRef[] _taps = [];
+    private string[] _paths = [];
 
     public WorkerHost(HostWorkers order)
     {
@@ -167,12 +174,16 @@ internal sealed class WorkerHost : ReceiveActor
         Receive<Rewire>(r =>
         {
             // Local tells: every worker has the new Wire before the coordinator (on this reply) lets the new aggregator broadcast.
-            foreach (var worker in Context.GetChildren()) worker.Tell(new Wire(r.Aggregator, [], []));
+            Point(r.Aggregator);
             Sender.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, _paths));
         });
     }
 
-    private string[] _paths = [];
+    private void Point(IActorRef aggregator)
+    {
+        foreach (var worker in _honest) worker.Tell(new Wire(aggregator, [], _taps));
+        foreach (var attacker in _byzantine) attacker.Tell(new Wire(aggregator, [], []));
+    }
 
     protected override void PreStart()
     {
@@ -180,20 +191,26 @@ internal sealed class WorkerHost : ReceiveActor
         {
             var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
             _parts = ClusterKinds.Parts(spec, w => _log.Warning(w));
-            var scheduler = Context.System.Scheduler;
+            var provider = ((ExtendedActorSystem)Context.System).Provider;
             var timing = new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total);
-            var network = new ClusterNetwork(Context.System);
-            var clock = new RealtimeClock(scheduler);
-            var address = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
+            var network = new ClusterNetwork(Context.System, timing);
+            var clock = new RealtimeClock(Context.System.Scheduler);
+            int honest = spec.Workers.Honest;
             var paths = new string[_order.WorkerIds.Length];
             for (int k = 0; k < _order.WorkerIds.Length; k++)
             {
                 int id = _order.WorkerIds[k];
-                var worker = Context.ActorOf(WorkerActor.Props(id, _parts.Honest[id], _parts.Codecs[id], network, clock, timing, simulated: false)
-                    .WithDispatcher(NodeAgent.TensorDispatcher), $"worker-{id}");
-                worker.Tell(new Wire(_order.Aggregator, [], []));
-                paths[k] = worker.Path.ToStringWithAddress(address);
+                var props = id < honest
+                    ? WorkerActor.Props(id, _parts.Honest[id], _parts.Codecs[id], network, clock, timing, simulated: false)
+                    : ByzantineActor.Props(id, honest, spec.Workers.Total, spec.Workers.Byzantine, _parts.Attacks[id - honest], _parts.Byzantine[id - honest],
+                        _parts.ByzantineCodecs[id - honest], network, clock, timing, simulated: false, spec.Timing.VersionedRounds, spec.Seed, _collusion);
+                var worker = Context.ActorOf(props.WithDispatcher(NodeAgent.TensorDispatcher), $"worker-{id}");
+                (id < honest ? _honest : _byzantine).Add(worker);
+                paths[k] = worker.Path.ToStringWithAddress(provider.DefaultAddress);
             }
+            // Resolved once this node's attackers exist: a local path resolves to the actor only if it is there already.
+            _taps = [.. _order.TapPaths.Select(provider.ResolveActorRef)];
+            Point(_order.Aggregator);
             _paths = paths;
             _order.Coordinator.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, paths));
         }
@@ -210,5 +227,10 @@ internal sealed class WorkerHost : ReceiveActor
         return Directive.Stop;
     });
 
-    protected override void PostStop() => _parts?.Dispose();
+    // The children have stopped by now: their parts and the shared crafting board can go.
+    protected override void PostStop()
+    {
+        _collusion.Dispose();
+        _parts?.Dispose();
+    }
 }

@@ -8,7 +8,8 @@ using static Actors.Runtime.Protocol.ParameterServerProtocol;
 namespace Actors.Runtime.Cluster;
 
 /// <summary>
-/// Wire format of the learning messages between nodes (<see cref="ModelBroadcast"/>, <see cref="WorkerUpdate"/>): a small fixed
+/// Wire format of the learning messages between nodes (<see cref="ModelBroadcast"/>, <see cref="WorkerUpdate"/>, and the omniscient
+/// attackers' <see cref="HonestTap"/>): a small fixed
 /// header and the <see cref="TensorPayload"/> bytes as they are. Malformed input (garbage, a payload beyond
 /// <c>actors.tensor-payload.max-elements</c>) throws <see cref="SerializationException"/>: Akka drops that message, counts
 /// nothing itself, and keeps the association; <see cref="Dropped"/> counts it here.
@@ -16,7 +17,7 @@ namespace Actors.Runtime.Cluster;
 public sealed class ParameterServerSerializer : SerializerWithStringManifest
 {
     public const int Id = 4102;
-    public const string BroadcastManifest = "mb1", UpdateManifest = "wu1";
+    public const string BroadcastManifest = "mb1", UpdateManifest = "wu1", TapManifest = "ht1";
     private static long _dropped;
 
     public ParameterServerSerializer(ExtendedActorSystem system) : base(system)
@@ -37,6 +38,7 @@ public sealed class ParameterServerSerializer : SerializerWithStringManifest
     {
         ModelBroadcast => BroadcastManifest,
         WorkerUpdate => UpdateManifest,
+        HonestTap => TapManifest,
         _ => throw new ArgumentException($"{nameof(ParameterServerSerializer)} cannot serialize {o?.GetType().FullName ?? "null"}", nameof(o)),
     };
 
@@ -66,6 +68,15 @@ public sealed class ParameterServerSerializer : SerializerWithStringManifest
                 payload.CopyTo(bytes, 20);
                 return bytes;
             }
+            case HonestTap t:
+            {
+                var payload = t.Update.Encode();
+                var bytes = new byte[12 + payload.Length];
+                BinaryPrimitives.WriteInt32LittleEndian(bytes, t.WorkerId);
+                BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(4), t.Version);
+                payload.CopyTo(bytes, 12);
+                return bytes;
+            }
             default:
                 throw new ArgumentException($"{nameof(ParameterServerSerializer)} cannot serialize {obj?.GetType().FullName ?? "null"}", nameof(obj));
         }
@@ -86,6 +97,8 @@ public sealed class ParameterServerSerializer : SerializerWithStringManifest
                 UpdateManifest when bytes.Length >= 20 => new WorkerUpdate(
                     BinaryPrimitives.ReadInt32LittleEndian(bytes), BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(4)),
                     TensorPayload.Decode(bytes[20..], maxElements), BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(12))),
+                TapManifest when bytes.Length >= 12 => new HonestTap(
+                    BinaryPrimitives.ReadInt32LittleEndian(bytes), BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(4)), TensorPayload.Decode(bytes[12..], maxElements)),
                 _ => throw new SerializationException($"{nameof(ParameterServerSerializer)}: bad manifest '{manifest}' or short message ({bytes.Length} bytes)"),
             };
         }

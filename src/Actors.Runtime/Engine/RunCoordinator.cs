@@ -65,7 +65,7 @@ public abstract class RunCoordinator : ReceiveActor
             ClockActor = Context.ActorOf(Props.Create(() => new SimulationClock(scheduler, Self)).WithDispatcher("actors.tensor-dispatcher"), "clock");
             return (scheduler, new SimulatedNetwork(scheduler, model));
         }
-        return (new RealtimeClock(Context.System.Scheduler), new RealtimeNetwork(Context.System.Scheduler));
+        return (new RealtimeClock(Context.System.Scheduler), new RealtimeNetwork(Context.System.Scheduler, model.ShapesRealtimeLinks ? model : null));
     }
 
     /// <summary>Sends the run's first message: as the first event of virtual time in simulation mode, directly otherwise.</summary>

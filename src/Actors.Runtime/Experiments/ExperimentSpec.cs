@@ -47,6 +47,12 @@ public sealed record TimingSpec(TimingMode Mode, double DeadlineMs, int Quorum, 
     bool StalenessWeighting, double ComputeMs, double ComputeJitter, StragglerSpec Stragglers, double LatencyMs,
     LatencyDistribution LatencyDistribution, double LatencySpreadMs, double BandwidthMbps)
 {
+    /// <summary>
+    /// `timing.realtime-links = on`: realtime and cluster runs delay every learning message by the modelled link (latency +
+    /// bytes / bandwidth) on the wall clock, so the same spec can be compared with its simulation; off: the links are the machine's.
+    /// </summary>
+    public bool RealtimeLinks { get; init; }
+
     /// <summary>Sync and deadline rounds: every update belongs to one model version, and a round sees all of its version.</summary>
     public bool VersionedRounds => Mode is TimingMode.Sync or TimingMode.Deadline;
 }
@@ -148,7 +154,7 @@ public sealed record ExperimentSpec(
                 p.Double("timing.compute-ms", min: 0), p.Double("timing.compute-jitter", min: 0),
                 new StragglerSpec(p.Double("timing.stragglers.fraction", min: 0, max: 1), p.Double("timing.stragglers.slowdown", min: 1), p.Bool("timing.stragglers.redraw")),
                 p.Double("timing.latency-ms", min: 0), p.Enum<LatencyDistribution>("timing.latency-distribution"),
-                p.Double("timing.latency-spread-ms", min: 0), p.Double("timing.bandwidth-mbps", min: 0)),
+                p.Double("timing.latency-spread-ms", min: 0), p.Double("timing.bandwidth-mbps", min: 0)) { RealtimeLinks = p.Bool("timing.realtime-links") },
             Cluster: new ClusterSpec(p.Int("cluster.checkpoint-every", min: 0)),
             Config: c)
         {

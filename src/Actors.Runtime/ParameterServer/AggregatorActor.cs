@@ -89,6 +89,13 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
             if (!_finished) _policy.WorkersLost(gone);
         });
         Receive<RoundDeadline>(d => _policy.Deadline(d.Version));
+        // Cluster: a peer that had too many updates in flight had this one refused before decoding (ClusterInbound's credit).
+        Receive<Cluster.LearningMessageRefused>(_ =>
+        {
+            int worker = -1;
+            for (int i = 0; i < _workers.Count && worker < 0; i++) if (_workers[i].Equals(Sender)) worker = i;
+            _book.Drop("flood", worker);
+        });
     }
 
     public static Props Props(ExperimentSpec spec, ServerModel server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,

@@ -123,7 +123,7 @@ public sealed class WorkerActor : SimulatedActor
             var message = new WorkerUpdate(_id, c.Version, payload, _codec.UncompressedBytes);
             _network.Send(_id, -1, _aggregator, message, Self, payload.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink);
             // The omniscient attackers' tap: a copy as it is sent, through the clock so simulation order stays deterministic.
-            foreach (var tap in _taps) _clock.After(TimeSpan.Zero, tap, new HonestTap(_id, c.Version, payload.Share()), Self);
+            foreach (var tap in _taps) _network.Tap(tap, new HonestTap(_id, c.Version, payload.Share()), Self, _clock);
         }
         if (_pending is { } next)
         {

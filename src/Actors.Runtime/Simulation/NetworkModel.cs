@@ -29,6 +29,9 @@ public sealed class NetworkModel
 
     public double Slowdown => _t.Stragglers.Slowdown;
 
+    /// <summary>Whether realtime and cluster networks delay messages by <see cref="Delivery"/> (`timing.realtime-links`).</summary>
+    public bool ShapesRealtimeLinks => _t.RealtimeLinks;
+
     /// <summary>Latency + bytes / bandwidth for one message on link (from, to).</summary>
     public TimeSpan Delivery(int from, int to, long bytes)
     {

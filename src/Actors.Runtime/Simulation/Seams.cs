@@ -41,6 +41,16 @@ public interface INetwork
     void Received(long bytes, long uncompressedBytes, LinkKind kind)
     {
     }
+
+    /// <summary>
+    /// The omniscient attackers' tap: a copy of an honest update, not protocol traffic (never counted). In-process it goes
+    /// through the clock at zero delay, so simulation order stays deterministic; across nodes it takes the updates' transport.
+    /// </summary>
+    void Tap(IActorRef target, object message, IActorRef sender, IClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(clock);
+        clock.After(TimeSpan.Zero, target, message, sender);
+    }
 }
 
 /// <summary>Learning-message counters (thread-safe).</summary>

@@ -159,6 +159,53 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         Assert.Contains(_log, l => l.StartsWith("[refused", StringComparison.Ordinal) && l.Contains("SCAFFOLD", StringComparison.Ordinal));
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task Byzantine_workers_attack_across_nodes_like_they_do_in_one_process()
+    {
+        var port = FreePort();
+        var seed = $"127.0.0.1:{port}";
+        var up = new ConcurrentDictionary<string, bool>();
+        Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--roles", "aggregator"], up);
+        await WaitFor(() => up.ContainsKey("seed"), TimeSpan.FromSeconds(40), "seed up");
+        Start("node1", ["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker"], up);
+        Start("node2", ["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker"], up);
+        await WaitFor(() => up.ContainsKey("node1") && up.ContainsKey("node2"), TimeSpan.FromSeconds(40), "both worker nodes up");
+
+        // ALIE (omniscient: the honest updates are tapped to the attackers on the other node too), 2 of 10, CClip + bucketing, sync.
+        // The MLP's 814 kB updates and taps take the bulk side channel.
+        string[] alie = ["--set", "workers.honest=8", "--set", "workers.byzantine=2", "--set", "attack.type=alie", "--set", "aggregator.type=cclip",
+            "--set", "aggregator.bucket-size=2", "--set", "experiment.steps=40", "--set", "experiment.eval-every=20", "--set", "experiment.name=alie"];
+        var onCluster = Path.Combine(_dir, "alie-cluster");
+        var local = Path.Combine(_dir, "alie-local");
+        var client = Start("alie", ["run", "--quiet", "--cluster", seed, "--out", onCluster, .. alie], up);
+        var reference = Start("local", ["run", "--quiet", "--out", local, .. alie, "--set", "experiment.mode=realtime"], up);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90)))
+        {
+            await client.WaitForExitAsync(cts.Token);
+            await reference.WaitForExitAsync(cts.Token);
+        }
+        Assert.Equal(0, client.ExitCode);
+        Assert.Equal(0, reference.ExitCode);
+        static string[] Learning(string run) => [.. File.ReadLines(Path.Combine(run, "metrics.csv")).Select(l => string.Join(',', l.Split(',')[..3]))];
+        var rows = Learning(onCluster);
+        Assert.Equal(4, rows.Length); // header, steps 0, 20, 40
+        Assert.Equal(Learning(local), rows); // identical test loss and accuracy at every evaluation
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(onCluster, "summary.json")))!.AsObject();
+        Assert.Equal(400, summary["updates_applied"]!.GetValue<long>()); // the attackers' updates arrived every round
+
+        // Flood: each attacker sends 10 copies a round; the aggregator's node keeps up, accepts one, counts the rest.
+        var flood = Path.Combine(_dir, "flood");
+        var flooding = Start("flood", ["run", "--quiet", "--cluster", seed, "--out", flood, .. alie, "--set", "attack.type=flood"], up);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60))) await flooding.WaitForExitAsync(cts.Token);
+        Assert.Equal(0, flooding.ExitCode);
+        var floodSummary = JsonNode.Parse(File.ReadAllText(Path.Combine(flood, "summary.json")))!.AsObject();
+        Assert.Equal(400, floodSummary["updates_applied"]!.GetValue<long>());
+        var dropped = floodSummary["updates_dropped"]!.AsObject();
+        long extras = dropped["duplicate"]!.GetValue<long>() + (dropped["flood"]?.GetValue<long>() ?? 0);
+        Assert.InRange(extras, 2 * 9 * 39, 2 * 9 * 40); // the last round's extras may land after the run ended
+        Assert.DoesNotContain(_log, l => l.Contains("UNREACHABLE", StringComparison.OrdinalIgnoreCase) || l.Contains("is unreachable", StringComparison.Ordinal));
+    }
+
     [Fact(Timeout = 150_000)]
     public async Task Run_resumes_from_a_checkpoint_when_the_aggregator_node_dies()
     {

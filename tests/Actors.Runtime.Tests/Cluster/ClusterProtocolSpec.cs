@@ -34,12 +34,13 @@ public sealed class ClusterProtocolSpec : IAsyncLifetime
         [
             new SubmitRun("experiment { steps = 3 }"), new RunAccepted("1", "a", ["b <- workers 0"]), new RunRejected("no"),
             new HostAggregator("1", "x", r, r, 0, null), new HostAggregator("1", "x", r, r, 20, [1, 2, 3]),
-            new AggregatorReady("1", r, r, "synthetic", 330), new HostWorkers("1", "x", [0, 2], r, r), new WorkersReady("1", [0, 2], ["p0", "p2"]),
+            new AggregatorReady("1", r, r, "synthetic", 330), new HostWorkers("1", "x", [0, 2], r, r, ["akka.tcp://actors@h:1/user/node/workers-1/worker-3"]), new WorkersReady("1", [0, 2], ["p0", "p2"]),
             new StartRun("1", ["p0", "p1"], [1]), new LoseWorkers("1", [1], "n"), new WorkersCrashed("1", new CrashEvent(5, [1, 3], "n")),
             new ClusterEvaluation(1, 2, 3, 4, 5, 6, 7, 0.5, 0.9, true, [0.9, 12]), new RunNotice("1", "node lost"), new AggregatorFinished("1", stats),
             new RunCompleted("1", stats, [new CrashEvent(5, [1], "n")], [20], "synthetic", 330), new NodeFailed("1", "boom"), new EndRun("1"),
             new CheckpointChunk("1", 20, 0, 1, [9, 9]), new Rewire("1", r),
             new ModelBroadcast(4, TensorPayload.FromTensor(torch.ones(5)), true), new WorkerUpdate(1, 4, TensorPayload.FromTensor(torch.ones(5)), 20),
+            new HonestTap(2, 7, TensorPayload.FromTensor(torch.arange(5, dtype: torch.float32))),
         ];
         return all.Select((m, i) => (m, i)).ToDictionary(p => $"{p.m.GetType().Name}#{p.i}", p => p.m);
     }
@@ -56,7 +57,15 @@ public sealed class ClusterProtocolSpec : IAsyncLifetime
             ? s.FromBinary(bytes, s.Manifest(message))
             : serializer.FromBinary(bytes, message.GetType());
         Assert.IsType(message.GetType(), back);
-        if (message is not (ModelBroadcast or WorkerUpdate)) Assert.Equal(Json(message), Json(back));
+        if (message is HonestTap tap)
+        {
+            var copy = (HonestTap)back;
+            Assert.Equal((tap.WorkerId, tap.Version), (copy.WorkerId, copy.Version));
+            using var a = tap.Update.ToTensor();
+            using var b = copy.Update.ToTensor();
+            Assert.Equal(a.data<float>().ToArray(), b.data<float>().ToArray());
+        }
+        if (message is not (ModelBroadcast or WorkerUpdate or HonestTap)) Assert.Equal(Json(message), Json(back));
     }
 
     [Fact]
@@ -99,6 +108,20 @@ public sealed class ClusterProtocolSpec : IAsyncLifetime
         garbled[8] = (byte)'x'; // inside the JSON
         foreach (var bad in new[] { [], good[..3], [.. "XXXX"u8, .. good[4..]], lying, garbled, good[..12] })
             Assert.Throws<System.Runtime.Serialization.SerializationException>(() => CheckpointBlob.Decode(bad));
+    }
+
+    [Fact]
+    public void Byzantine_ids_continue_the_round_robin_over_worker_nodes_or_go_to_byzantine_nodes_when_there_are_any()
+    {
+        Address a = new("akka.tcp", "actors", "a", 1), b = new("akka.tcp", "actors", "b", 1), c = new("akka.tcp", "actors", "c", 1);
+        var dealt = ClusterCoordinator.Place(4, 2, [a, b], []);
+        Assert.Equal([0, 2, 4], dealt[a]);
+        Assert.Equal([1, 3, 5], dealt[b]);
+        var apart = ClusterCoordinator.Place(4, 3, [a, b], [c]);
+        Assert.Equal([0, 2], apart[a]);
+        Assert.Equal([1, 3], apart[b]);
+        Assert.Equal([4, 5, 6], apart[c]);
+        Assert.Equal("akka.tcp://actors@c:1/user/node/workers-7-120000/worker-5", ClusterProtocol.WorkerPath(c, "7-120000", 5));
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new() { Converters = { new ActorRefAsPath() } };
