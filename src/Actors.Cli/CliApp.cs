@@ -39,6 +39,9 @@ public static class CliApp
             config.AddCommand<UpCommand>("up")
                 .WithDescription("Start a local multi-process cluster on loopback (seed + N-1 nodes); Ctrl-C stops it.")
                 .WithExample("up", "--nodes", "3");
+            config.AddCommand<StatusCommand>("status")
+                .WithDescription("List a cluster's members (roles, status, reachability) and its runs (queued, running with their step, done).")
+                .WithExample("status", "--cluster", "127.0.0.1:4053");
             config.AddCommand<ConformalCommand>("conformal")
                 .WithDescription("Conformal prediction: exact optimized full CP on a dataset, optionally side by side with standard CP.")
                 .WithExample("conformal", "--dataset", "fashion-mnist", "--ncm", "knn", "--train", "2000", "--test", "200", "--features", "pca:50", "--standard");

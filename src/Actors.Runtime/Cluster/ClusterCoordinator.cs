@@ -11,7 +11,8 @@ namespace Actors.Runtime.Cluster;
 /// <c>aggregator</c> node and worker ids round-robin on <c>worker</c> nodes, through each node's <see cref="NodeAgent"/>;
 /// watches membership: a worker node that becomes unreachable or leaves is crashed workers (the aggregator's live set
 /// shrinks, the run continues with the rest and records the event); a lost aggregator node ends the run.
-/// One run at a time.
+/// One run at a time: a run submitted while another runs waits in a queue (its client is told its place) and starts when
+/// the one before it ends; <see cref="StatusQuery"/> lists the members and the runs.
 /// </summary>
 public sealed class ClusterCoordinator : ReceiveActor
 {
@@ -23,9 +24,17 @@ public sealed class ClusterCoordinator : ReceiveActor
     private readonly Dictionary<Address, Member> _up = [];
     private Run? _run;
     private int _runs;
+    private readonly List<Pending> _queue = [];
+    private readonly List<RunInfo> _done = [];
+    private const int DoneKept = 50;
+
+    private sealed record Pending(string Id, string Hocon, Experiments.ExperimentSpec Spec, IActorRef Client);
 
     private sealed class Run(string id, IActorRef client, string hocon, int workers, int honest, Address aggregatorNode, Dictionary<Address, int[]> placement)
     {
+        public string Name { get; init; } = "";
+        public long Steps { get; init; }
+        public long Step { get; set; }
         public int Honest { get; } = honest;
         public string Id { get; } = id;
         public IActorRef Client { get; } = client;
@@ -59,6 +68,8 @@ public sealed class ClusterCoordinator : ReceiveActor
         Receive<ClusterEvent.UnreachableMember>(m => NodeLost(m.Member.Address, "unreachable"));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<SubmitRun>(OnSubmit);
+        Receive<StatusQuery>(_ => Sender.Tell(Status()));
+        Receive<RunStep>(s => _run?.Id == s.RunId, s => _run!.Step = Math.Max(_run.Step, s.Step));
         Receive<AggregatorReady>(r => _run?.Id == r.RunId, OnAggregatorReady);
         Receive<WorkersReady>(r => _run?.Id == r.RunId, OnWorkersReady);
         Receive<WorkersCrashed>(c => _run?.Id == c.RunId, c =>
@@ -77,11 +88,13 @@ public sealed class ClusterCoordinator : ReceiveActor
         {
             var run = _run!;
             run.Client.Tell(new RunCompleted(run.Id, f.Stats, [.. run.Events], [.. run.Restarts], run.DataSource, run.Parameters));
-            End(run);
+            run.Step = run.Steps;
+            End(run, "completed", "");
         });
         Receive<NodeFailed>(f => _run?.Id == f.RunId, f => Fail(_run!, f.Reason));
         Receive<SetupExpired>(e => _run is { Started: false } r && r.Id == e.RunId, _ => Fail(_run!, $"the nodes did not set the run up within {SetupTimeout.TotalSeconds:0} s"));
-        Receive<Terminated>(t => _run is { } r && r.Client.Equals(t.ActorRef), _ => End(_run!)); // the client went away: nobody wants the result
+        Receive<Terminated>(t => _run is { } r && r.Client.Equals(t.ActorRef), _ => End(_run!, "failed", "the client went away")); // nobody wants the result
+        Receive<Terminated>(t => _queue.RemoveAll(p => p.Client.Equals(t.ActorRef)));
         Receive<object>(_ => { }); // replies of a run that already ended
     }
 
@@ -99,11 +112,6 @@ public sealed class ClusterCoordinator : ReceiveActor
 
     private void OnSubmit(SubmitRun submit)
     {
-        if (_run is not null)
-        {
-            Sender.Tell(new RunRejected($"the cluster is busy with run {_run.Id}; one run at a time"));
-            return;
-        }
         Experiments.ExperimentSpec spec;
         try
         {
@@ -119,6 +127,46 @@ public sealed class ClusterCoordinator : ReceiveActor
             Sender.Tell(new RunRejected(refusal));
             return;
         }
+        var pending = new Pending($"{++_runs}-{DateTime.UtcNow:HHmmss}", submit.ExperimentHocon, spec, Sender);
+        if (_run is not null)
+        {
+            _queue.Add(pending);
+            Context.Watch(Sender);
+            Sender.Tell(new RunQueued(pending.Id, _queue.Count, _run.Id));
+            _log.Info("run {0} queued behind run {1} (position {2})", pending.Id, _run.Id, _queue.Count);
+            return;
+        }
+        Launch(pending);
+    }
+
+    /// <summary>The next queued run whose client is still there, once the cluster is free.</summary>
+    private void LaunchNext()
+    {
+        while (_run is null && _queue.Count > 0)
+        {
+            var next = _queue[0];
+            _queue.RemoveAt(0);
+            for (int i = 0; i < _queue.Count; i++) _queue[i].Client.Tell(new RunQueued(_queue[i].Id, i + 1, next.Id));
+            Launch(next);
+        }
+    }
+
+    private ClusterStatus Status()
+    {
+        var state = _cluster.State;
+        var members = state.Members.OrderBy(m => m, Member.AgeOrdering)
+            .Select(m => new MemberInfo(m.Address.ToString(), [.. m.Roles.Order(StringComparer.Ordinal)], m.Status.ToString(), !state.Unreachable.Contains(m)))
+            .ToArray();
+        var runs = new List<RunInfo>(_done);
+        if (_run is { } r) runs.Add(new RunInfo(r.Id, r.Name, "running", r.Step, r.Steps, ""));
+        runs.AddRange(_queue.Select(p => new RunInfo(p.Id, p.Spec.Name, "queued", 0, p.Spec.Steps, "")));
+        return new ClusterStatus(members, [.. runs]);
+    }
+
+    private void Launch(Pending pending)
+    {
+        var (id, spec) = (pending.Id, pending.Spec);
+        var client = pending.Client;
         var members = _up.Values.OrderBy(m => m, Member.AgeOrdering).ToList();
         var workerNodes = members.Where(m => m.HasRole("worker")).Select(m => m.Address).ToList();
         // Nodes with the byzantine role host the attackers when any is up; otherwise attackers are dealt like honest workers.
@@ -127,22 +175,21 @@ public sealed class ClusterCoordinator : ReceiveActor
         var aggregator = members.Where(m => m.HasRole("aggregator")).OrderBy(m => m.HasRole("worker") ? 1 : 0).Select(m => m.Address).FirstOrDefault();
         if (workerNodes.Count == 0 || aggregator is null)
         {
-            Sender.Tell(new RunRejected($"the cluster has {workerNodes.Count} worker node(s) and {(aggregator is null ? "no" : "an")} aggregator node; need at least one of each " +
+            client.Tell(new RunRejected($"the cluster has {workerNodes.Count} worker node(s) and {(aggregator is null ? "no" : "an")} aggregator node; need at least one of each " +
                                         "(start nodes with: actors node --seed ADDRESS --roles worker | aggregator)"));
             return;
         }
-        var id = $"{++_runs}-{DateTime.UtcNow:HHmmss}";
         var placement = Place(spec.Workers.Honest, spec.Workers.Byzantine, workerNodes, byzantineNodes);
         // An omniscient attack sees the honest updates: the honest workers tap them to the attackers, wherever those live.
         string[] taps = spec.Attack.Omniscient
             ? [.. placement.SelectMany(p => p.Value.Where(w => w >= spec.Workers.Honest).Select(w => ClusterProtocol.WorkerPath(p.Key, id, w)))]
             : [];
-        var run = new Run(id, Sender, submit.ExperimentHocon, spec.Workers.Total, spec.Workers.Honest, aggregator, placement) { Taps = taps };
+        var run = new Run(id, client, pending.Hocon, spec.Workers.Total, spec.Workers.Honest, aggregator, placement) { Taps = taps, Name = spec.Name, Steps = spec.Steps };
         _run = run;
-        Context.Watch(Sender);
+        Context.Watch(client);
         run.Timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(SetupTimeout, Self, new SetupExpired(id), Self);
-        Agent(Context, aggregator).Tell(new HostAggregator(id, submit.ExperimentHocon, Self, Sender, 0, null));
-        Sender.Tell(new RunAccepted(id, aggregator.ToString(), [.. placement.Select(p => $"{p.Key} <- workers {string.Join(",", p.Value)}")]));
+        Agent(Context, aggregator).Tell(new HostAggregator(id, pending.Hocon, Self, client, 0, null));
+        client.Tell(new RunAccepted(id, aggregator.ToString(), [.. placement.Select(p => $"{p.Key} <- workers {string.Join(",", p.Value)}")]));
         _log.Info("run {0}: aggregator on {1}, workers on {2} node(s)", id, aggregator, placement.Count);
     }
 
@@ -264,15 +311,18 @@ public sealed class ClusterCoordinator : ReceiveActor
     {
         _log.Warning("run {0} failed: {1}", run.Id, reason);
         run.Client.Tell(new RunRejected(reason));
-        End(run);
+        End(run, "failed", reason);
     }
 
-    private void End(Run run)
+    private void End(Run run, string state, string outcome)
     {
+        _done.Add(new RunInfo(run.Id, run.Name, state, run.Step, run.Steps, outcome));
+        if (_done.Count > DoneKept) _done.RemoveAt(0);
         run.Timeout?.Cancel();
         Context.Unwatch(run.Client);
         foreach (var node in run.Placement.Keys.Append(run.AggregatorNode).Concat(run.Retired).Distinct())
             Agent(Context, node).Tell(new EndRun(run.Id));
         _run = null;
+        LaunchNext();
     }
 }

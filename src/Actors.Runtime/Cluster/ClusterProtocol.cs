@@ -17,6 +17,23 @@ public static class ClusterProtocol
 
     public sealed record RunAccepted(string RunId, string AggregatorNode, string[] WorkerNodes) : IClusterMessage;
 
+    /// <summary>The cluster is busy: the run waits its turn (<paramref name="Position"/> 1 = next) behind run <paramref name="Running"/>; <see cref="RunAccepted"/> follows when it starts.</summary>
+    public sealed record RunQueued(string RunId, int Position, string Running) : IClusterMessage;
+
+    /// <summary>Aggregator host to coordinator at every evaluation: how far the run is (for <see cref="StatusQuery"/>).</summary>
+    public sealed record RunStep(string RunId, long Step) : IClusterMessage;
+
+    /// <summary>Anyone to coordinator: the members and the runs (queued, running, done); answered with <see cref="ClusterStatus"/>.</summary>
+    public sealed record StatusQuery : IClusterMessage;
+
+    public sealed record ClusterStatus(MemberInfo[] Members, RunInfo[] Runs) : IClusterMessage;
+
+    /// <summary>A cluster member as the coordinator's node sees it: status (Up, Joining, Leaving...) and whether it is reachable.</summary>
+    public sealed record MemberInfo(string Address, string[] Roles, string Status, bool Reachable) : IClusterMessage;
+
+    /// <summary>A run: <paramref name="State"/> is queued, running, completed or failed; <paramref name="Outcome"/> the failure reason or "".</summary>
+    public sealed record RunInfo(string RunId, string Name, string State, long Step, long Steps, string Outcome) : IClusterMessage;
+
     /// <summary>The run did not start or ended without a result.</summary>
     public sealed record RunRejected(string Reason) : IClusterMessage;
 

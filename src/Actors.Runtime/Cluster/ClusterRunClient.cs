@@ -46,6 +46,42 @@ public static class ClusterRunClient
         }
     }
 
+    /// <summary>
+    /// <c>actors status --cluster ADDRESS</c>: the members (roles, status, reachability) and the runs (queued, running with their
+    /// step, done) as the coordinator sees them, asked through the proxy on the node at <paramref name="address"/>.
+    /// </summary>
+    public static async Task<ClusterStatus> Status(string address, TimeSpan? timeout = null)
+    {
+        var seed = Address.Parse(ClusterConfig.NormalizeSeed(address));
+        var wait = timeout ?? DefaultConnectTimeout;
+        await Probe(address, wait).ConfigureAwait(false);
+        var config = ClusterConfig.Load(new ClusterConfigOptions { Roles = ["client"], Overrides = ["akka.actor.provider=remote", "akka.loglevel=ERROR", "akka.remote.log-remote-lifecycle-events=off"] });
+        var system = ActorSystem.Create(ClusterConfig.SystemName, config);
+        try
+        {
+            var proxy = system.ActorSelection(new RootActorPath(seed) / "user" / ClusterCoordinator.ProxyName);
+            var identity = await proxy.Ask<ActorIdentity>(new Identify("node"), wait).ConfigureAwait(false);
+            if (identity.Subject is null)
+                throw new UserInputException($"the node at {seed} is not an Actors cluster node (no coordinator proxy there): give the address of a seed or node");
+            try
+            {
+                return await proxy.Ask<ClusterStatus>(new StatusQuery(), wait + TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                throw new RunFailedException($"no answer from the cluster's coordinator at {seed} (is a node with role coordinator up, e.g. the seed?)");
+            }
+        }
+        catch (AskTimeoutException)
+        {
+            throw new UserInputException($"nothing answers at {seed} within {wait.TotalSeconds:0} s: is the seed up there?");
+        }
+        finally
+        {
+            await system.Terminate().ConfigureAwait(false);
+        }
+    }
+
     public static async Task<RunResult> Run(ExperimentSpec spec, string address, string runDirectory, RunProgress progress, Action<string> info, CancellationToken cancel = default,
         TimeSpan? connectTimeout = null)
     {
@@ -135,6 +171,11 @@ public static class ClusterRunClient
             Receive<NoAnswer>(_ => done.TrySetException(new RunFailedException(
                 $"no answer from the cluster's coordinator at {address} within {AcceptTimeout.TotalSeconds:0} s (is a node with role coordinator up, e.g. the seed?)")));
             Receive<RunNotice>(n => info($"cluster: {n.Message}"));
+            Receive<RunQueued>(q =>
+            {
+                timeout?.Cancel(); // the coordinator answered: wait for the turn as long as it takes
+                info($"cluster: busy with run {q.Running}: run {q.RunId} is queued (position {q.Position}); it starts when the runs before it end (Ctrl-C leaves the queue)");
+            });
             Receive<RunAccepted>(a =>
             {
                 timeout?.Cancel();

@@ -92,6 +92,7 @@ internal sealed class AggregatorHost : ReceiveActor
         Receive<EvaluationResult>(r =>
         {
             _order.Client.Tell(ClusterEvaluation.From(r));
+            _order.Coordinator.Tell(new RunStep(_order.RunId, r.Counters.Step));
             if (r.Final) _finalEvaluated = true;
             TryReport();
         });

@@ -207,6 +207,50 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
     }
 
     [Fact(Timeout = 150_000)]
+    public async Task Two_runs_submitted_at_once_both_complete_one_after_the_other_and_status_lists_them()
+    {
+        var port = FreePort();
+        var seed = $"127.0.0.1:{port}";
+        var up = new ConcurrentDictionary<string, bool>();
+        Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--roles", "aggregator"], up);
+        await WaitFor(() => up.ContainsKey("seed"), TimeSpan.FromSeconds(40), "seed up");
+        Start("node1", ["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker"], up);
+        await WaitFor(() => up.ContainsKey("node1"), TimeSpan.FromSeconds(40), "worker node up");
+
+        string[] small = ["--set", "data.dataset=synthetic", "--set", "data.synthetic.train=1000", "--set", "data.synthetic.test=300", "--set", "model.type=logreg",
+            "--set", "workers.honest=3", "--set", "experiment.steps=600", "--set", "experiment.eval-every=200"];
+        var first = Start("first", ["run", "--quiet", "--cluster", seed, "--out", Path.Combine(_dir, "first"), .. small, "--set", "experiment.name=first"], up);
+        await WaitFor(() => _log.Any(l => l.StartsWith("[first] run ", StringComparison.Ordinal)), TimeSpan.FromSeconds(40), "first run accepted");
+        var second = Start("second", ["run", "--quiet", "--cluster", seed, "--out", Path.Combine(_dir, "second"), .. small, "--set", "experiment.name=second",
+            "--set", "experiment.seed=2"], up);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(80)))
+        {
+            await first.WaitForExitAsync(cts.Token);
+            await second.WaitForExitAsync(cts.Token);
+        }
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(0, second.ExitCode);
+        Assert.Contains(_log, l => l.StartsWith("[second] cluster: busy with run ", StringComparison.Ordinal) && l.Contains("(position 1)", StringComparison.Ordinal));
+        foreach (var (name, runSeed) in new[] { ("first", 1), ("second", 2) })
+        {
+            var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, name, "summary.json")))!.AsObject();
+            Assert.Equal(name, summary["name"]!.GetValue<string>());
+            Assert.Equal(runSeed, summary["seed"]!.GetValue<int>());
+            Assert.Equal(600, summary["steps"]!.GetValue<long>());
+        }
+
+        var status = Start("status", ["status", "--cluster", seed, "--json"], up);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(40))) await status.WaitForExitAsync(cts.Token);
+        Assert.Equal(0, status.ExitCode);
+        var json = JsonNode.Parse(_log.Single(l => l.StartsWith("[status] {", StringComparison.Ordinal))["[status] ".Length..])!.AsObject();
+        Assert.Equal(2, json["members"]!.AsArray().Count);
+        Assert.All(json["members"]!.AsArray(), m => Assert.True(m!["reachable"]!.GetValue<bool>()));
+        var runs = json["runs"]!.AsArray();
+        Assert.Equal(["first", "second"], runs.Select(r => r!["name"]!.GetValue<string>()));
+        Assert.All(runs, r => Assert.Equal("completed", r!["state"]!.GetValue<string>()));
+    }
+
+    [Fact(Timeout = 150_000)]
     public async Task Run_resumes_from_a_checkpoint_when_the_aggregator_node_dies()
     {
         var port = FreePort();
