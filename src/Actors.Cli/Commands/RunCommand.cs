@@ -58,6 +58,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             throw new UserInputException($"--connect-timeout {ct.ToString(CultureInfo.InvariantCulture)} is not valid (seconds, more than 0 and at most 3600)");
         var spec = ExperimentKinds.Load(file, overrides);
         var kind = ExperimentKinds.Of(spec);
+        if (settings.Cluster is not null && ClusterKinds.Refusal(spec) is { } refusal) throw new UserInputException($"not on a cluster: {refusal}");
         var outDir = settings.Out ?? RunDirectory.DefaultPath(spec.Name, DateTime.Now);
         var estimate = settings.Cluster is null ? kind.EstimateBytes(spec) : null;
         if (estimate is { } bytes) MemoryBudget.Check(spec, bytes, MemoryBudget.AvailableBytes(), settings.Force);

@@ -25,6 +25,14 @@ public sealed class RunClusterFlagSpec : IDisposable
     }
 
     [Fact]
+    public void A_kind_the_cluster_does_not_run_is_bad_input_before_anything_is_contacted_or_written()
+    {
+        var dir = Path.Combine(_dir, "gossip");
+        Assert.Equal(2, CliApp.Run(["run", "--quiet", "--cluster", "127.0.0.1:1", "--set", "experiment.kind=gossip", "--set", "optimizer.momentum=0", "--out", dir]));
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
     public void Cluster_address_must_be_host_port_or_akka_address()
     {
         Assert.Equal(2, CliApp.Run(["run", "--quiet", "--cluster", "not an address", "--set", "data.dataset=synthetic", "--out", Path.Combine(_dir, "c")]));
