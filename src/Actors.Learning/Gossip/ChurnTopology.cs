@@ -66,11 +66,6 @@ public sealed class ChurnTopology : ITopology
     {
         var w = _inner.At(step);
         var up = UpAt(step);
-        if (up.All(u => u)) return w;
-        var g = new Graph(Nodes);
-        for (int i = 0; i < Nodes; i++)
-            for (int j = 0; j < Nodes; j++)
-                if (i != j && (w[i, j] > 0 || w[j, i] > 0)) g.AddEdge(i, j);
-        return MetropolisHastingsWeights.For(g.Restrict(up), up);
+        return up.All(u => u) ? w : MetropolisHastingsWeights.Restricted(w, up);
     }
 }

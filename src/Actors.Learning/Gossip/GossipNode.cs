@@ -72,6 +72,18 @@ public abstract class GossipNode : IDisposable
         }
     }
 
+    /// <summary>
+    /// Replaces the mixing row of the step sent last, before it is mixed: a neighbour that died mid-step (a cluster node lost)
+    /// is planned out, and the step mixes with the live neighbours' messages under the re-weighted row.
+    /// </summary>
+    public void Replan(MixingRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        if (row.Node != Id) throw new ArgumentException($"node {Id} was given the mixing row of node {row.Node}");
+        if (_row is null || MixedStep == LastSentStep) throw new InvalidOperationException($"node {Id}: no step in progress to replan");
+        _row = row;
+    }
+
     /// <summary>Consensus part of step <paramref name="step"/> (after <see cref="Send"/> of the same step).</summary>
     public void Mix(long step)
     {

@@ -24,4 +24,20 @@ public static class MetropolisHastingsWeights
         }
         return new MixingMatrix(n, w, up);
     }
+
+    /// <summary>
+    /// <paramref name="w"/> with only the nodes in <paramref name="up"/> live: the undirected support of W restricted to them,
+    /// with fresh weights (a node that is not up has no edges and W_ii = 1).
+    /// </summary>
+    public static MixingMatrix Restricted(MixingMatrix w, bool[] up)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(up);
+        int n = w.Nodes;
+        var g = new Graph(n);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                if (i != j && (w[i, j] > 0 || w[j, i] > 0)) g.AddEdge(i, j);
+        return For(g.Restrict(up), up);
+    }
 }

@@ -148,9 +148,6 @@ public sealed class ClusterInbound : IInboundAdapter
     }
 }
 
-/// <summary>A learning message refused undecoded because its sender had too many in flight (<see cref="ClusterInbound"/>); the receiver counts it.</summary>
-public sealed record LearningMessageRefused(Guid TransferId);
-
 /// <summary>Registers <see cref="ClusterInbound"/> when a cluster node's actor system starts (listed in akka.hocon's extensions).</summary>
 public sealed class ClusterInboundProvider : ExtensionIdProvider<ClusterInboundRegistration>
 {

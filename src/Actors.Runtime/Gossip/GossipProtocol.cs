@@ -19,6 +19,12 @@ public static class GossipProtocol
     /// <summary>Asynchronous mode: the node's neighbours from step <paramref name="Step"/> on (sent at start and when they change).</summary>
     public sealed record Neighbours(long Step, MixingRow Row);
 
+    /// <summary>Cluster: neighbours of the step in progress died; mix step <paramref name="Step"/> with this row instead.</summary>
+    public sealed record Replan(long Step, MixingRow Row);
+
+    /// <summary>Cluster: these peers' process is gone for good (churn that does not come back).</summary>
+    public sealed record PeersLost(int[] Nodes);
+
     /// <summary>Churn: the node leaves (<paramref name="Up"/> false) or rejoins at <paramref name="Step"/>.</summary>
     public sealed record Availability(long Step, bool Up);
 
@@ -48,7 +54,11 @@ public static class GossipProtocol
         double? Suboptimality, int NodesUp, IReadOnlyList<PeerCounters> PerNode, bool Final);
 
     /// <summary>The last step is done; the run's totals.</summary>
-    public sealed record GossipFinished(long Steps, long UpdatesApplied, double VirtualTimeS, long Leaves, long Rejoins);
+    public sealed record GossipFinished(long Steps, long UpdatesApplied, double VirtualTimeS, long Leaves, long Rejoins)
+    {
+        /// <summary>Peers gone for good (cluster: their node died), ascending.</summary>
+        public int[] Lost { get; init; } = [];
+    }
 
     /// <summary>Ends the run after the final snapshots went out (simulation: halts the clock deterministically).</summary>
     public sealed record EndOfRun;

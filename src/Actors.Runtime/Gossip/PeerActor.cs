@@ -39,10 +39,10 @@ public sealed class PeerActor : SimulatedActor
 
     // Synchronous mode.
     private long _step = -1;
-    private int _expected;
+    private IReadOnlyList<int> _expected = [];
     private bool _computed;
     private List<PeerPacket> _outgoing = [];
-    private readonly Dictionary<long, int> _arrived = [];
+    private readonly Dictionary<long, HashSet<int>> _arrived = [];
 
     // Asynchronous mode.
     private MixingRow? _row;
@@ -74,7 +74,8 @@ public sealed class PeerActor : SimulatedActor
         Receive<PeerPacket>(OnPacket);
         Receive<Availability>(OnAvailability);
         Receive<Neighbours>(OnNeighbours);
-        Receive<SnapshotRequest>(r => r.ReplyTo.Tell(new PeerSnapshot(_id, r.Step, TensorPayload.FromTensor(_node.Model), Counters())));
+        Receive<SnapshotRequest>(r => _network.SendUncounted(r.ReplyTo, new PeerSnapshot(_id, r.Step, TensorPayload.FromTensor(_node.Model), Counters()), Self));
+        Receive<Replan>(OnReplan);
     }
 
     public static Props Props(int id, GossipNode node, IDecentralizedProblem problem, INetwork network, IClock clock, NetworkModel timing, bool simulated, long seed) =>
@@ -98,7 +99,7 @@ public sealed class PeerActor : SimulatedActor
     {
         var started = DateTime.UtcNow;
         _step = b.Step;
-        _expected = b.Row.InNeighbors.Count;
+        _expected = [.. b.Row.InNeighbors.Select(n => n.Neighbor)];
         _computed = false;
         using (var g = _problem.LocalGradient(_id, _node.Model, b.Step))
         using (var outbox = _node.Send(b.Step, g, b.Row))
@@ -124,7 +125,7 @@ public sealed class PeerActor : SimulatedActor
     private void TryMix()
     {
         if (!_computed || _step < 0 || _node.MixedStep == _step) return;
-        if (_arrived.GetValueOrDefault(_step) < _expected) return;
+        if (_expected.Count > 0 && !(_arrived.TryGetValue(_step, out var from) && _expected.All(from.Contains))) return;
         _node.Mix(_step);
         _arrived.Remove(_step);
         _clock.After(TimeSpan.Zero, _topology, new StepDone(_id, _step), Self);
@@ -160,9 +161,19 @@ public sealed class PeerActor : SimulatedActor
         }
         if (p.IsStepData)
         {
-            _arrived[p.Step] = _arrived.GetValueOrDefault(p.Step) + 1;
+            if (!_arrived.TryGetValue(p.Step, out var from)) _arrived[p.Step] = from = [];
+            from.Add(p.From);
             TryMix();
         }
+    }
+
+    /// <summary>A neighbour died mid-step (cluster): mix this step with the live neighbours under the re-weighted row.</summary>
+    private void OnReplan(Replan r)
+    {
+        if (r.Step != _step || _node.MixedStep == _step || _node.LastSentStep != _step) return;
+        _node.Replan(r.Row);
+        _expected = [.. r.Row.InNeighbors.Select(n => n.Neighbor)];
+        TryMix();
     }
 
     private void OnAvailability(Availability a)

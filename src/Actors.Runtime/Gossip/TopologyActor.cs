@@ -16,7 +16,7 @@ namespace Actors.Runtime.Gossip;
 /// </summary>
 public sealed class TopologyActor : SimulatedActor
 {
-    private readonly ITopology _topology;
+    private readonly LostNodesTopology _topology;
     private readonly IReadOnlyList<IActorRef> _peers;
     private readonly IClock _clock;
     private readonly INetwork _network;
@@ -30,7 +30,7 @@ public sealed class TopologyActor : SimulatedActor
     private readonly bool[] _up;
     private readonly MixingRow?[] _rows;
     private long _step;
-    private int _waiting;
+    private readonly HashSet<int> _waiting = [];
     private long _updates;
     private long _leaves, _rejoins;
     private bool _finished;
@@ -38,7 +38,7 @@ public sealed class TopologyActor : SimulatedActor
     public TopologyActor(ITopology topology, IReadOnlyList<IActorRef> peers, IClock clock, INetwork network, IActorRef evaluator,
         IActorRef coordinator, IActorRef clockActor, RunProgress progress, long steps, int evalEvery, bool asynchronous)
     {
-        _topology = topology;
+        _topology = new LostNodesTopology(topology);
         _peers = peers;
         _clock = clock;
         _network = network;
@@ -59,6 +59,7 @@ public sealed class TopologyActor : SimulatedActor
         Receive<StepDone>(OnStepDone);
         Receive<LocalStepDone>(OnLocalStepDone);
         Receive<EndOfRun>(_ => End());
+        Receive<PeersLost>(OnPeersLost);
     }
 
     /// <summary>The first event of virtual time.</summary>
@@ -90,21 +91,39 @@ public sealed class TopologyActor : SimulatedActor
     private void BeginStep()
     {
         var w = Availability(_step);
-        _waiting = 0;
+        _waiting.Clear();
         for (int i = 0; i < _peers.Count; i++)
         {
             if (!w.IsUp(i)) continue;
-            _waiting++;
+            _waiting.Add(i);
             Send(_peers[i], new BeginStep(_step, w.Row(i)));
         }
-        if (_waiting == 0) Completed();
+        if (_waiting.Count == 0) Completed();
     }
 
     private void OnStepDone(StepDone d)
     {
-        if (d.Step != _step || _finished) return;
+        if (d.Step != _step || _finished || !_waiting.Remove(d.Node)) return;
         _updates++;
-        if (--_waiting == 0) Completed();
+        if (_waiting.Count == 0) Completed();
+    }
+
+    // ---- peers gone for good (cluster: their node process died) ----
+
+    private void OnPeersLost(PeersLost l)
+    {
+        if (_finished || !_topology.Lose(l.Nodes)) return;
+        foreach (int i in l.Nodes) _up[i] = false; // not churn: they do not come back
+        if (_asynchronous)
+        {
+            UpdateNeighbours(_step);
+            return;
+        }
+        // The step in progress: the live peers still waiting mix without the lost ones, under the re-weighted rows.
+        var w = _topology.At(_step);
+        foreach (int i in l.Nodes) _waiting.Remove(i);
+        foreach (int i in _waiting) Send(_peers[i], new Replan(_step, w.Row(i)));
+        if (_waiting.Count == 0) Completed();
     }
 
     private void Completed()
@@ -164,6 +183,6 @@ public sealed class TopologyActor : SimulatedActor
     {
         // Told before this event's ack: the clock halts before it could release anything after the final snapshots.
         _clockActor.Tell(new SimulationClock.Halt());
-        _coordinator.Tell(new GossipFinished(_step, _updates, _clock.Now.TotalSeconds, _leaves, _rejoins));
+        _coordinator.Tell(new GossipFinished(_step, _updates, _clock.Now.TotalSeconds, _leaves, _rejoins) { Lost = [.. _topology.Lost] });
     }
 }

@@ -90,7 +90,7 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
         });
         Receive<RoundDeadline>(d => _policy.Deadline(d.Version));
         // Cluster: a peer that had too many updates in flight had this one refused before decoding (ClusterInbound's credit).
-        Receive<Cluster.LearningMessageRefused>(_ =>
+        Receive<LearningMessageRefused>(_ =>
         {
             int worker = -1;
             for (int i = 0; i < _workers.Count && worker < 0; i++) if (_workers[i].Equals(Sender)) worker = i;

@@ -25,3 +25,6 @@ public sealed class InboundHookProvider : ExtensionIdProvider<InboundHook>
 {
     public override InboundHook CreateExtension(ExtendedActorSystem system) => new();
 }
+
+/// <summary>A learning message refused undecoded because its sender had too many in flight (the cluster's inbound credit); the receiver counts it.</summary>
+public sealed record LearningMessageRefused(Guid TransferId);

@@ -51,6 +51,16 @@ public interface INetwork
         ArgumentNullException.ThrowIfNull(clock);
         clock.After(TimeSpan.Zero, target, message, sender);
     }
+
+    /// <summary>
+    /// A message that carries tensors but is not learning traffic (a snapshot for the evaluator): never counted, told at once
+    /// in-process; across nodes it takes the learning messages' transport (the side channel when big).
+    /// </summary>
+    void SendUncounted(IActorRef target, object message, IActorRef sender)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        target.Tell(message, sender);
+    }
 }
 
 /// <summary>Learning-message counters (thread-safe).</summary>

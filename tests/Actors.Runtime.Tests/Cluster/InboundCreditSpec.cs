@@ -1,4 +1,5 @@
 using Actors.Runtime.Cluster;
+using Actors.Runtime.Simulation;
 using Actors.Runtime.Transport;
 using Akka.Actor;
 using Akka.Configuration;
