@@ -54,7 +54,9 @@ public sealed class ClusterCoordinator : ReceiveActor
         public string DataSource { get; set; } = "";
         public long Parameters { get; set; }
         public bool Started { get; set; }
-        public string[] Taps { get; init; } = [];
+        public string[] PeerPaths { get; init; } = [];
+        /// <summary>A gossip run: the host on the aggregator node holds the topology and evaluator, with no checkpoint to resume from.</summary>
+        public bool Gossip { get; init; }
         public ICancelable? Timeout { get; set; }
     }
 
@@ -88,6 +90,13 @@ public sealed class ClusterCoordinator : ReceiveActor
         {
             var run = _run!;
             run.Client.Tell(new RunCompleted(run.Id, f.Stats, [.. run.Events], [.. run.Restarts], run.DataSource, run.Parameters));
+            run.Step = run.Steps;
+            End(run, "completed", "");
+        });
+        Receive<GossipHostFinished>(f => _run?.Id == f.RunId, f =>
+        {
+            var run = _run!;
+            run.Client.Tell(new GossipRunCompleted(run.Id, f.Steps, f.UpdatesApplied, f.VirtualTimeS, f.Leaves, f.Rejoins, f.Lost, [.. run.Events], run.DataSource, run.Parameters));
             run.Step = run.Steps;
             End(run, "completed", "");
         });
@@ -179,12 +188,16 @@ public sealed class ClusterCoordinator : ReceiveActor
                                         "(start nodes with: actors node --seed ADDRESS --roles worker | aggregator)"));
             return;
         }
-        var placement = Place(spec.Workers.Honest, spec.Workers.Byzantine, workerNodes, byzantineNodes);
-        // An omniscient attack sees the honest updates: the honest workers tap them to the attackers, wherever those live.
-        string[] taps = spec.Attack.Omniscient
-            ? [.. placement.SelectMany(p => p.Value.Where(w => w >= spec.Workers.Honest).Select(w => ClusterProtocol.WorkerPath(p.Key, id, w)))]
+        bool gossip = spec.Kind == Gossip.GossipKind.KindName;
+        // A gossip run's workers are its peers (topology.nodes), all honest; the gossip host takes the aggregator's place.
+        int honest = gossip ? Gossip.GossipSection.Of(spec).Topology.Nodes : spec.Workers.Honest, byzantine = gossip ? 0 : spec.Workers.Byzantine;
+        var placement = Place(honest, byzantine, workerNodes, byzantineNodes);
+        var paths = placement.SelectMany(p => p.Value.Select(w => (Id: w, Path: ClusterProtocol.WorkerPath(p.Key, id, w)))).OrderBy(w => w.Id).ToList();
+        // Peers talk to every other peer by id; an omniscient attack's honest workers tap their updates to the attackers, wherever those live.
+        string[] peers = gossip ? [.. paths.Select(w => w.Path)]
+            : spec.Attack.Omniscient ? [.. paths.Where(w => w.Id >= honest).Select(w => w.Path)]
             : [];
-        var run = new Run(id, client, pending.Hocon, spec.Workers.Total, spec.Workers.Honest, aggregator, placement) { Taps = taps, Name = spec.Name, Steps = spec.Steps };
+        var run = new Run(id, client, pending.Hocon, honest + byzantine, honest, aggregator, placement) { PeerPaths = peers, Name = spec.Name, Steps = spec.Steps, Gossip = gossip };
         _run = run;
         Context.Watch(client);
         run.Timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(SetupTimeout, Self, new SetupExpired(id), Self);
@@ -209,7 +222,7 @@ public sealed class ClusterCoordinator : ReceiveActor
         run.DataSource = ready.DataSource;
         run.Parameters = ready.Parameters;
         foreach (var (node, ids) in run.Placement)
-            Agent(Context, node).Tell(new HostWorkers(run.Id, run.Hocon, ids, ready.Aggregator, Self, run.Taps));
+            Agent(Context, node).Tell(new HostWorkers(run.Id, run.Hocon, ids, ready.Aggregator, Self, run.PeerPaths));
     }
 
     private void OnWorkersReady(WorkersReady ready)
@@ -267,6 +280,11 @@ public sealed class ClusterCoordinator : ReceiveActor
         run.Retired.Add(lost);
         var spare = _up.Values.Where(m => m.HasRole("aggregator") && !run.Retired.Contains(m.Address))
             .OrderBy(m => m.HasRole("worker") ? 1 : 0).ThenBy(m => m, Member.AgeOrdering).Select(m => m.Address).FirstOrDefault();
+        if (run.Gossip)
+        {
+            Fail(run, $"the node of the gossip run's topology and evaluator ({lost}) is {how}: a gossip run does not resume elsewhere");
+            return;
+        }
         if (!run.Started || spare is null)
         {
             Fail(run, $"the aggregator node {lost} is {how}{(spare is null ? " and no other aggregator node is up" : " before the run started")}");

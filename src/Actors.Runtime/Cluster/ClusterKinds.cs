@@ -16,8 +16,8 @@ public static class ClusterKinds
     public static string? Refusal(ExperimentSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (spec.Kind is not ("parameter-server" or FederatedKind.KindName or Game.GameKind.KindName))
-            return $"cluster mode runs the kinds that train through the parameter-server actors (parameter-server, federated, game), not experiment.kind = {spec.Kind}";
+        if (spec.Kind is not ("parameter-server" or FederatedKind.KindName or Game.GameKind.KindName or Gossip.GossipKind.KindName))
+            return $"cluster mode runs the parameter-server, federated, game and gossip kinds, not experiment.kind = {spec.Kind}";
         if (spec.Kind == FederatedKind.KindName && FederatedSection.Of(spec).Algorithm is var algorithm and (FederatedAlgorithm.Scaffold or FederatedAlgorithm.Mime))
             return $"federated.algorithm = {ConfigEnum.Name(algorithm)} is local only: SCAFFOLD's client state lives in the process " +
                    "that hosted the client, and Mime's two phases count calls that a failover would shift (valid on the cluster: fedavg, fedavgm, fedprox, mimelite)";

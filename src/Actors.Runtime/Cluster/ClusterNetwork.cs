@@ -19,7 +19,7 @@ namespace Actors.Runtime.Cluster;
 public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = null, long bulkThreshold = ClusterNetwork.DefaultBulkThreshold) : INetwork
 {
     public const long DefaultBulkThreshold = 256 * 1024;
-    public const byte BroadcastCodec = 101, UpdateCodec = 102, TapCodec = 103;
+    public const byte BroadcastCodec = 101, UpdateCodec = 102, TapCodec = 103, GossipPacketCodec = 104, GossipSnapshotCodec = 105;
 
     public NetworkStats Stats { get; } = new();
 
@@ -43,15 +43,31 @@ public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = nul
         Deliver(target, message, sender, message is HonestTap t ? t.Update.SizeBytes : 0);
     }
 
+    /// <summary>A gossip snapshot for the evaluator, maybe on another node: the same transport, uncounted.</summary>
+    public void SendUncounted(IActorRef target, object message, IActorRef sender)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        Deliver(target, message, sender, message is Gossip.GossipProtocol.PeerSnapshot s ? s.Model.SizeBytes : 0);
+    }
+
     private void Deliver(IActorRef target, object message, IActorRef sender, long bytes)
     {
-        if (bytes <= BulkThreshold || target.Path.Address.HasLocalScope || message is not (ModelBroadcast or WorkerUpdate or HonestTap))
+        byte? codec = message switch
+        {
+            ModelBroadcast => BroadcastCodec,
+            WorkerUpdate => UpdateCodec,
+            HonestTap => TapCodec,
+            Gossip.GossipProtocol.PeerPacket => GossipPacketCodec,
+            Gossip.GossipProtocol.PeerSnapshot => GossipSnapshotCodec,
+            _ => null,
+        };
+        if (bytes <= BulkThreshold || target.Path.Address.HasLocalScope || codec is null)
         {
             target.Tell(message, sender);
             return;
         }
-        var codec = message switch { ModelBroadcast => BroadcastCodec, WorkerUpdate => UpdateCodec, _ => TapCodec };
-        BulkTransport.Get(system).SendAsync(target, ParameterServerSerializer.Encode(message), codec)
+        var encoded = codec >= GossipPacketCodec ? GossipSerializer.Encode(message) : ParameterServerSerializer.Encode(message);
+        BulkTransport.Get(system).SendAsync(target, encoded, codec.Value)
             .PipeTo(target, sender, handle => handle, e => new Status.Failure(e));
     }
 
@@ -59,7 +75,7 @@ public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = nul
     public void Received(long bytes, long uncompressedBytes, LinkKind kind) => Stats.Record(bytes, uncompressedBytes, kind);
 
     /// <summary>True for a handle that carries a learning message.</summary>
-    public static bool IsLearningMessage(object message) => message is BulkHandle { Codec: BroadcastCodec or UpdateCodec or TapCodec };
+    public static bool IsLearningMessage(object message) => message is BulkHandle { Codec: >= BroadcastCodec and <= GossipSnapshotCodec };
 
     /// <summary>Claims the bytes behind a learning-message handle and decodes them; a failed or malformed transfer is <see cref="BulkDropped"/>.</summary>
     public static async Task<object> Claim(ActorSystem system, BulkHandle handle)
@@ -71,13 +87,14 @@ public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = nul
         try
         {
             using var payload = await BulkTransport.Get(system).ReceiveAsync(handle).ConfigureAwait(false);
-            var manifest = handle.Codec switch
+            return handle.Codec switch
             {
-                BroadcastCodec => ParameterServerSerializer.BroadcastManifest,
-                UpdateCodec => ParameterServerSerializer.UpdateManifest,
-                _ => ParameterServerSerializer.TapManifest,
+                GossipPacketCodec => GossipSerializer.Decode(payload.ToArray(), GossipSerializer.PacketManifest, max, (ExtendedActorSystem)system),
+                GossipSnapshotCodec => GossipSerializer.Decode(payload.ToArray(), GossipSerializer.SnapshotManifest, max, (ExtendedActorSystem)system),
+                BroadcastCodec => ParameterServerSerializer.Decode(payload.ToArray(), ParameterServerSerializer.BroadcastManifest, max),
+                UpdateCodec => ParameterServerSerializer.Decode(payload.ToArray(), ParameterServerSerializer.UpdateManifest, max),
+                _ => ParameterServerSerializer.Decode(payload.ToArray(), ParameterServerSerializer.TapManifest, max),
             };
-            return ParameterServerSerializer.Decode(payload.ToArray(), manifest, max);
         }
         catch (Exception e) when (e is SerializationException or BulkTransferException or TimeoutException or OperationCanceledException)
         {

@@ -93,10 +93,11 @@ public static class ClusterProtocol
 
     /// <summary>
     /// Coordinator to the agent of a worker node: build these workers (ids from <c>workers.honest</c> up are Byzantine), talking to
-    /// <paramref name="Aggregator"/>. <paramref name="TapPaths"/>: where the honest workers tap their updates (the Byzantine actors of
-    /// an omniscient attack, on whichever node; their paths are known before they exist, see <see cref="WorkerPath"/>).
+    /// <paramref name="Aggregator"/> (a gossip run: the peers, reporting to the gossip host). <paramref name="PeerPaths"/>: the workers
+    /// these talk to directly, on whichever node (their paths are known before they exist, see <see cref="WorkerPath"/>): the
+    /// Byzantine actors an omniscient attack taps the honest updates to; in a gossip run every peer, by id.
     /// </summary>
-    public sealed record HostWorkers(string RunId, string ExperimentHocon, int[] WorkerIds, IActorRef Aggregator, IActorRef Coordinator, string[] TapPaths) : IClusterMessage;
+    public sealed record HostWorkers(string RunId, string ExperimentHocon, int[] WorkerIds, IActorRef Aggregator, IActorRef Coordinator, string[] PeerPaths) : IClusterMessage;
 
     /// <summary>The full path worker <paramref name="id"/> of run <paramref name="runId"/> has on the node at <paramref name="node"/>.</summary>
     public static string WorkerPath(Address node, string runId, int id) =>
@@ -131,6 +132,34 @@ public static class ClusterProtocol
         public EvaluationResult ToResult() =>
             new(new RunCounters(Step, UpdatesApplied, VirtualTimeS, MessagesSent, BytesSent, BytesUplink, BytesUplinkUncompressed), TestLoss, TestAccuracy, Final, Extras);
     }
+
+    /// <summary>One metrics row of a gossip run, gossip host to client; <paramref name="PerNode"/> is 10 counters per peer (<see cref="Gossip.GossipProtocol.PeerCounters"/> order).</summary>
+    public sealed record ClusterGossipEvaluation(long Step, long UpdatesApplied, double VirtualTimeS, long MessagesSent, long BytesSent, long BytesUplink,
+        long BytesUplinkUncompressed, double TestLoss, double TestAccuracy, double ConsensusDistance, bool HasSuboptimality, double Suboptimality, int NodesUp,
+        long[] PerNode, bool Final) : IClusterMessage
+    {
+        public static ClusterGossipEvaluation From(Gossip.GossipProtocol.GossipEvaluation e)
+        {
+            ArgumentNullException.ThrowIfNull(e);
+            var c = e.Counters;
+            return new(c.Step, c.UpdatesApplied, c.VirtualTimeS, c.MessagesSent, c.BytesSent, c.BytesUplink, c.BytesUplinkUncompressed, e.TestLoss, e.TestAccuracy,
+                e.ConsensusDistance, e.Suboptimality is not null, e.Suboptimality ?? double.NaN, e.NodesUp,
+                [.. e.PerNode.SelectMany(p => new[] { p.LocalSteps, p.MessagesSent, p.BytesSent, p.Exchanges, p.Dropped, p.Duplicates, p.Stale, p.BrokenCopies, p.ResyncsApplied, p.EdgeResets })],
+                e.Final);
+        }
+
+        public Gossip.GossipProtocol.GossipEvaluation ToEvaluation() =>
+            new(new RunCounters(Step, UpdatesApplied, VirtualTimeS, MessagesSent, BytesSent, BytesUplink, BytesUplinkUncompressed), TestLoss, TestAccuracy,
+                ConsensusDistance, HasSuboptimality ? Suboptimality : null, NodesUp,
+                [.. PerNode.Chunk(10).Select(v => new Gossip.GossipProtocol.PeerCounters(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]))], Final);
+    }
+
+    /// <summary>Gossip host to coordinator: the last step is done (the topology actor's totals; <paramref name="Lost"/>: peers whose node died).</summary>
+    public sealed record GossipHostFinished(string RunId, long Steps, long UpdatesApplied, double VirtualTimeS, long Leaves, long Rejoins, int[] Lost) : IClusterMessage;
+
+    /// <summary>Coordinator to client: a gossip run completed.</summary>
+    public sealed record GossipRunCompleted(string RunId, long Steps, long UpdatesApplied, double VirtualTimeS, long Leaves, long Rejoins, int[] Lost,
+        CrashEvent[] Crashes, string DataSource, long Parameters) : IClusterMessage;
 
     /// <summary><see cref="Protocol.TrainingStats"/> flattened to arrays for the wire.</summary>
     public sealed record ClusterStats(long Steps, long UpdatesApplied, double VirtualTimeS, string[] DropReasons, long[] DropCounts,

@@ -4,6 +4,7 @@ using Actors.Runtime.Engine;
 using Actors.Runtime.Experiments;
 using Actors.Runtime.Output;
 using Actors.Runtime.ParameterServer;
+using Actors.Runtime.Protocol;
 using Actors.Runtime.Running;
 using Akka.Actor;
 using static Actors.Runtime.Cluster.ClusterProtocol;
@@ -95,16 +96,17 @@ public static class ClusterRunClient
         dir.WriteConfig(hocon);
 
         var config = ClusterConfig.Load(new ClusterConfigOptions { Roles = ["client"], Overrides = ["akka.actor.provider=remote", "akka.loglevel=ERROR", "akka.remote.log-remote-lifecycle-events=off"] });
-        var done = new TaskCompletionSource<RunCompleted>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gossipRows = new List<Gossip.GossipProtocol.GossipEvaluation>();
         var system = ActorSystem.Create(ClusterConfig.SystemName, config);
-        RunCompleted completed;
+        object completion;
         try
         {
             var proxy = system.ActorSelection(new RootActorPath(seed) / "user" / ClusterCoordinator.ProxyName);
             var connect = connectTimeout ?? DefaultConnectTimeout;
-            system.ActorOf(Props.Create(() => new RunClientActor(proxy, hocon, dir, progress, info, done, connect)), "run-client");
+            system.ActorOf(Props.Create(() => new RunClientActor(proxy, hocon, dir, progress, info, done, connect, gossipRows)), "run-client");
             using (cancel.Register(() => done.TrySetCanceled(cancel)))
-                completed = await done.Task.ConfigureAwait(false);
+                completion = await done.Task.ConfigureAwait(false);
         }
         finally
         {
@@ -114,6 +116,8 @@ public static class ClusterRunClient
 
         var final = dir.Rows.LastOrDefault(r => r.Final) ?? dir.Rows.LastOrDefault()
                     ?? throw new RunFailedException("the run completed without any evaluation");
+        if (completion is GossipRunCompleted gossip) return GossipSummary(spec, seed, dir, final, gossipRows[^1], gossip, wall.Elapsed.TotalSeconds);
+        var completed = (RunCompleted)completion;
         var stats = completed.Stats.ToStats();
         var figures = ParameterServerKind.Figures(stats);
         figures["cluster"] = seed.ToString();
@@ -121,20 +125,44 @@ public static class ClusterRunClient
         var columns = ExperimentKinds.Get(spec.Kind).Columns(spec).Select(c => c.Name).Skip(spec.Pruning.Enabled ? 2 : 0).ToList();
         long reentries = spec.Pruning.Enabled ? dir.Rows.Where(r => r.Extras.Count >= 2).Sum(r => (long)r.Extras[1]) : 0;
         ParameterServerKind.AddRowFigures(figures, spec, final, reentries, columns);
-        figures["workers_crashed"] = completed.Crashes.Sum(c => c.Workers.Length);
+        AddCrashes(figures, completed.Crashes);
+        var restarts = new JsonArray();
+        foreach (var v in completed.AggregatorRestarts) restarts.Add(new JsonObject { ["resumed_from_step"] = v });
+        figures["aggregator_restarts"] = restarts;
+        var outcome = new RunOutcome(stats, final, 0, figures);
+        var (summary, warning) = RunReport.Write(dir, ExperimentKinds.Get(spec.Kind), spec, outcome, wall.Elapsed.TotalSeconds, completed.DataSource, completed.Parameters);
+        return new RunResult(dir.Path, summary, outcome, warning);
+    }
+
+    private static void AddCrashes(JsonObject figures, CrashEvent[] crashes)
+    {
+        figures["workers_crashed"] = crashes.Sum(c => c.Workers.Length);
         var events = new JsonArray();
-        foreach (var c in completed.Crashes.OrderBy(c => c.Step))
+        foreach (var c in crashes.OrderBy(c => c.Step))
         {
             var workers = new JsonArray();
             foreach (var w in c.Workers) workers.Add(w);
             events.Add(new JsonObject { ["step"] = c.Step, ["workers"] = workers, ["node"] = c.Node });
         }
         figures["workers_crashed_events"] = events;
-        var restarts = new JsonArray();
-        foreach (var v in completed.AggregatorRestarts) restarts.Add(new JsonObject { ["resumed_from_step"] = v });
-        figures["aggregator_restarts"] = restarts;
+    }
+
+    /// <summary>A gossip run's summary, as a local one's (<see cref="Gossip.GossipCoordinator"/>) plus the peers lost with their nodes.</summary>
+    private static RunResult GossipSummary(ExperimentSpec spec, Address seed, RunDirectory dir, MetricsRow final, Gossip.GossipProtocol.GossipEvaluation last,
+        GossipRunCompleted done, double wallSeconds)
+    {
+        var stats = new TrainingStats(done.Steps, done.UpdatesApplied, done.VirtualTimeS, Gossip.GossipKind.Drops(last), 0, 0, new Dictionary<long, long>(),
+            last.PerNode.Select((c, i) => new WorkerCounts(i, c.LocalSteps, c.Dropped)).ToList());
+        var section = Gossip.GossipSection.Of(spec);
+        var topology = Gossip.GossipParts.CreateTopology(spec, section);
+        var figures = Gossip.GossipKind.Figures(section.Algorithm, section.Topology.Type, topology.Nodes, Learning.Gossip.SpectralGap.Of(topology), last, done.Leaves, done.Rejoins);
+        figures["cluster"] = seed.ToString();
+        var lost = new JsonArray();
+        foreach (var p in done.Lost) lost.Add(p);
+        figures["nodes_lost"] = lost;
+        AddCrashes(figures, done.Crashes);
         var outcome = new RunOutcome(stats, final, 0, figures);
-        var (summary, warning) = RunReport.Write(dir, ExperimentKinds.Get(spec.Kind), spec, outcome, wall.Elapsed.TotalSeconds, completed.DataSource, completed.Parameters);
+        var (summary, warning) = RunReport.Write(dir, ExperimentKinds.Get(spec.Kind), spec, outcome, wallSeconds, done.DataSource, done.Parameters);
         return new RunResult(dir.Path, summary, outcome, warning);
     }
 
@@ -144,10 +172,10 @@ public static class ClusterRunClient
         private sealed record NoAnswer;
         private sealed record NoNode;
 
-        public RunClientActor(ActorSelection proxy, string hocon, RunDirectory dir, RunProgress progress, Action<string> info, TaskCompletionSource<RunCompleted> done,
-            TimeSpan connectTimeout)
+        public RunClientActor(ActorSelection proxy, string hocon, RunDirectory dir, RunProgress progress, Action<string> info, TaskCompletionSource<object> done,
+            TimeSpan connectTimeout, List<Gossip.GossipProtocol.GossipEvaluation> gossipRows)
         {
-            RunCompleted? completed = null;
+            object? completed = null;
             bool final = false;
             // First the node itself (its proxy answers Identify at once when anything listens there), then the coordinator,
             // which may take longer to answer on a cluster that is still forming.
@@ -191,8 +219,23 @@ public static class ClusterRunClient
                 final |= r.Final;
                 if (final && completed is not null) done.TrySetResult(completed);
             });
+            Receive<ClusterGossipEvaluation>(g =>
+            {
+                var e = g.ToEvaluation();
+                gossipRows.Add(e);
+                dir.Append(Gossip.GossipKind.Row(e));
+                progress.ReportStep(e.Counters.Step);
+                progress.ReportEvaluation(e.TestLoss, e.TestAccuracy);
+                final |= e.Final;
+                if (final && completed is not null) done.TrySetResult(completed);
+            });
             // The final evaluation comes straight from the aggregator's node, completion through the coordinator: either may be first.
             Receive<RunCompleted>(c =>
+            {
+                completed = c;
+                if (final) done.TrySetResult(c);
+            });
+            Receive<GossipRunCompleted>(c =>
             {
                 completed = c;
                 if (final) done.TrySetResult(c);

@@ -44,8 +44,10 @@ public sealed class NodeAgent : ReceiveActor
             var order = h with { CheckpointModel = model };
             Context.ActorOf(Props.Create(() => new AggregatorHost(order)).WithDispatcher(TensorDispatcher), $"aggregator-{h.RunId}");
         });
-        Receive<HostAggregator>(h => Context.ActorOf(Props.Create(() => new AggregatorHost(h)).WithDispatcher(TensorDispatcher), $"aggregator-{h.RunId}"));
-        Receive<HostWorkers>(h => Context.ActorOf(Props.Create(() => new WorkerHost(h)).WithDispatcher(TensorDispatcher), $"workers-{h.RunId}"));
+        Receive<HostAggregator>(h => Context.ActorOf((IsGossip(h.ExperimentHocon) ? Props.Create(() => new GossipHost(h)) : Props.Create(() => new AggregatorHost(h)))
+            .WithDispatcher(TensorDispatcher), $"aggregator-{h.RunId}"));
+        Receive<HostWorkers>(h => Context.ActorOf((IsGossip(h.ExperimentHocon) ? Props.Create(() => new PeerHost(h)) : Props.Create(() => new WorkerHost(h)))
+            .WithDispatcher(TensorDispatcher), $"workers-{h.RunId}"));
         Receive<Rewire>(r => Context.Child($"workers-{r.RunId}").Forward(r));
         Receive<EndRun>(e =>
         {
@@ -58,6 +60,19 @@ public sealed class NodeAgent : ReceiveActor
 
     // A host that fails reports it itself; never restart one (it would rebuild a run nobody waits for).
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    /// <summary>A gossip run is hosted by the gossip hosts; an unparsable one goes to the parameter-server hosts, which report why.</summary>
+    private static bool IsGossip(string hocon)
+    {
+        try
+        {
+            return ConfigurationFactory.ParseString(hocon).GetString("experiment.kind", "") == Gossip.GossipKind.KindName;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return false;
+        }
+    }
 
     internal static ExperimentSpec ParseSpec(string hocon) => ExperimentKinds.Parse(ConfigurationFactory.ParseString(hocon).WithFallback(ExperimentConfig.Reference));
 }
@@ -210,7 +225,7 @@ internal sealed class WorkerHost : ReceiveActor
                 paths[k] = worker.Path.ToStringWithAddress(provider.DefaultAddress);
             }
             // Resolved once this node's attackers exist: a local path resolves to the actor only if it is there already.
-            _taps = [.. _order.TapPaths.Select(provider.ResolveActorRef)];
+            _taps = [.. _order.PeerPaths.Select(provider.ResolveActorRef)];
             Point(_order.Aggregator);
             _paths = paths;
             _order.Coordinator.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, paths));

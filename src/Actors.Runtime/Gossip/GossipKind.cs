@@ -92,19 +92,25 @@ public sealed class GossipKind : IExperimentKind
     public static JsonObject Figures(GossipParts parts, GossipEvaluation last, long leaves, long rejoins)
     {
         ArgumentNullException.ThrowIfNull(parts);
+        return Figures(parts.Settings.Algorithm, parts.TopologyType, parts.Nodes.Count, parts.SpectralGap, last, leaves, rejoins);
+    }
+
+    /// <summary>The same from the run's shape alone (a cluster client has no <see cref="GossipParts"/>).</summary>
+    public static JsonObject Figures(string algorithm, string topologyType, int nodes, double spectralGap, GossipEvaluation last, long leaves, long rejoins)
+    {
         ArgumentNullException.ThrowIfNull(last);
         var byNode = new JsonArray();
         foreach (var b in last.PerNode.Select(p => p.BytesSent)) byNode.Add(b);
         var figures = new JsonObject
         {
-            ["algorithm"] = parts.Settings.Algorithm,
-            ["topology"] = parts.TopologyType,
-            ["nodes"] = parts.Nodes.Count,
+            ["algorithm"] = algorithm,
+            ["topology"] = topologyType,
+            ["nodes"] = nodes,
         };
         if (last.Suboptimality is { } sub) figures["final_suboptimality"] = sub;
         figures["consensus_distance"] = last.ConsensusDistance;
-        figures["spectral_gap"] = Math.Round(parts.SpectralGap, 9);
-        figures["bytes_per_node"] = Math.Round((double)last.Counters.BytesSent / parts.Nodes.Count, 3);
+        figures["spectral_gap"] = Math.Round(spectralGap, 9);
+        figures["bytes_per_node"] = Math.Round((double)last.Counters.BytesSent / nodes, 3);
         figures["bytes_sent_by_node"] = byNode;
         figures["exchanges"] = last.PerNode.Sum(p => p.Exchanges);
         figures["resyncs_applied"] = last.PerNode.Sum(p => p.ResyncsApplied);
