@@ -8,7 +8,7 @@ namespace Actors.Runtime.Cluster;
 
 /// <summary>
 /// Which experiment kinds run on the cluster: those that train through the parameter-server actors (parameter-server,
-/// federated, game), honest and Byzantine workers alike.
+/// federated, game), honest and Byzantine workers alike, and gossip (<see cref="GossipHost"/>, <see cref="PeerHost"/>).
 /// </summary>
 public static class ClusterKinds
 {

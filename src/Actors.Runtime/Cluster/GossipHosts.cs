@@ -24,6 +24,8 @@ internal sealed class GossipHost : ReceiveActor
     private IActorRef _evaluator = ActorRefs.Nobody, _topology = ActorRefs.Nobody;
     private RunProgress _progress = new(0);
     private long _modelBytes;
+    private GossipFinished? _finished;
+    private bool _finalSent, _reported;
 
     public GossipHost(HostAggregator order)
     {
@@ -54,8 +56,22 @@ internal sealed class GossipHost : ReceiveActor
             var counters = e.Counters with { MessagesSent = messages, BytesSent = bytes, BytesUplink = bytes, BytesUplinkUncompressed = messages * _modelBytes };
             _order.Client.Tell(ClusterGossipEvaluation.From(e with { Counters = counters }));
             _order.Coordinator.Tell(new RunStep(_order.RunId, e.Counters.Step));
+            _finalSent |= e.Final;
+            TryFinish();
         });
-        Receive<GossipFinished>(f => _order.Coordinator.Tell(new GossipHostFinished(_order.RunId, f.Steps, f.UpdatesApplied, f.VirtualTimeS, f.Leaves, f.Rejoins, f.Lost)));
+        Receive<GossipFinished>(f =>
+        {
+            _finished = f;
+            TryFinish();
+        });
+    }
+
+    // The run ends (and this host with it) only once the final row is out: its snapshots may still be on the side channel.
+    private void TryFinish()
+    {
+        if (_finished is not { } f || !_finalSent || _reported) return;
+        _reported = true;
+        _order.Coordinator.Tell(new GossipHostFinished(_order.RunId, f.Steps, f.UpdatesApplied, f.VirtualTimeS, f.Leaves, f.Rejoins, f.Lost));
     }
 
     private void Lose(int[] peers)

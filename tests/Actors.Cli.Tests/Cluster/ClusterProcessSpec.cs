@@ -250,6 +250,60 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         Assert.All(runs, r => Assert.Equal("completed", r!["state"]!.GetValue<string>()));
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task Gossip_peers_spread_over_nodes_converge_as_in_simulation_and_a_killed_node_is_churn_that_does_not_come_back()
+    {
+        var port = FreePort();
+        var seed = $"127.0.0.1:{port}";
+        var up = new ConcurrentDictionary<string, bool>();
+        Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--roles", "aggregator"], up);
+        await WaitFor(() => up.ContainsKey("seed"), TimeSpan.FromSeconds(40), "seed up");
+        Start("node1", ["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker"], up);
+        var node2 = Start("node2", ["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker"], up);
+        await WaitFor(() => up.ContainsKey("node1") && up.ContainsKey("node2"), TimeSpan.FromSeconds(40), "both worker nodes up");
+
+        // LEAD on the shipped 8-node ring: 4 peers per node, packets between nodes, the topology and evaluator on the seed.
+        var file = Path.Combine(FindRepo(), "cluster-config", "experiments", "lead-logreg.hocon");
+        var onCluster = Path.Combine(_dir, "lead-cluster");
+        var simulated = Path.Combine(_dir, "lead-sim");
+        var client = Start("lead", ["run", file, "--quiet", "--cluster", seed, "--out", onCluster, "--set", "experiment.steps=600", "--set", "experiment.eval-every=200"], up);
+        var reference = Start("sim", ["run", file, "--quiet", "--out", simulated, "--set", "experiment.steps=600", "--set", "experiment.eval-every=200"], up);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(80)))
+        {
+            await client.WaitForExitAsync(cts.Token);
+            await reference.WaitForExitAsync(cts.Token);
+        }
+        Assert.Equal(0, client.ExitCode);
+        Assert.Equal(0, reference.ExitCode);
+        // Every column but the clock: loss, accuracy, updates, messages, bytes, consensus distance, suboptimality.
+        static string[] Rows(string run) => [.. File.ReadLines(Path.Combine(run, "metrics.csv")).Select(l => l.Split(',')).Select(c => string.Join(',', c[..4].Concat(c[5..])))];
+        Assert.Equal(Rows(simulated), Rows(onCluster));
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(onCluster, "summary.json")))!.AsObject();
+        Assert.Equal("gossip", summary["kind"]!.GetValue<string>());
+        Assert.True(summary["final_suboptimality"]!.GetValue<double>() < 1e-6, summary.ToJsonString());
+
+        // A worker node killed mid-run: its four peers are lost for good, the other four re-plan and finish the run.
+        var churn = Path.Combine(_dir, "lead-kill");
+        var killed = Start("kill", ["run", file, "--quiet", "--cluster", seed, "--out", churn, "--set", "experiment.steps=20000", "--set", "experiment.eval-every=200"], up);
+        var metrics = Path.Combine(churn, "metrics.csv");
+        await WaitFor(() => File.Exists(metrics) && ReadShared(metrics).Count(l => l.Length > 0) >= 3, TimeSpan.FromSeconds(60), "gossip under way");
+        node2.Kill(entireProcessTree: true);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(100))) await killed.WaitForExitAsync(cts.Token);
+        Assert.Equal(0, killed.ExitCode);
+        var after = JsonNode.Parse(File.ReadAllText(Path.Combine(churn, "summary.json")))!.AsObject();
+        Assert.Equal(20000, after["steps"]!.GetValue<long>());
+        Assert.Equal(4, after["workers_crashed"]!.GetValue<int>());
+        Assert.Equal(4, after["nodes_lost"]!.AsArray().Count);
+        Assert.Contains(_log, l => l.StartsWith("[kill] cluster: node ", StringComparison.Ordinal) && l.Contains("continuing with 4 of 8 workers", StringComparison.Ordinal));
+    }
+
+    private static string FindRepo()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Actors.sln"))) return dir.FullName;
+        throw new InvalidOperationException("the repository (Actors.sln) is not above the test binaries");
+    }
+
     [Fact(Timeout = 150_000)]
     public async Task Run_resumes_from_a_checkpoint_when_the_aggregator_node_dies()
     {

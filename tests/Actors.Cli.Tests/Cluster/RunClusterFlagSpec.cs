@@ -27,8 +27,20 @@ public sealed class RunClusterFlagSpec : IDisposable
     [Fact]
     public void A_kind_the_cluster_does_not_run_is_bad_input_before_anything_is_contacted_or_written()
     {
-        var dir = Path.Combine(_dir, "gossip");
-        Assert.Equal(2, CliApp.Run(["run", "--quiet", "--cluster", "127.0.0.1:1", "--set", "experiment.kind=gossip", "--set", "optimizer.momentum=0", "--out", dir]));
+        var dir = Path.Combine(_dir, "scaffold");
+        var error = Console.Error;
+        using var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            Assert.Equal(2, CliApp.Run(["run", "--quiet", "--cluster", "127.0.0.1:1", "--set", "experiment.kind=federated", "--set", "federated.algorithm=scaffold",
+                "--set", "optimizer.momentum=0", "--set", "data.dataset=synthetic", "--out", dir]));
+        }
+        finally
+        {
+            Console.SetError(error);
+        }
+        Assert.Contains("not on a cluster", captured.ToString(), StringComparison.Ordinal); // refused before the address is tried
         Assert.False(Directory.Exists(dir));
     }
 

@@ -1,5 +1,6 @@
 using Actors.Learning.Wire;
 using Actors.Runtime.Cluster;
+using Actors.Runtime.Gossip;
 using Akka.Actor;
 using Akka.Serialization;
 using TorchSharp;
@@ -41,6 +42,10 @@ public sealed class ClusterProtocolSpec : IAsyncLifetime
             new CheckpointChunk("1", 20, 0, 1, [9, 9]), new Rewire("1", r),
             new ModelBroadcast(4, TensorPayload.FromTensor(torch.ones(5)), true), new WorkerUpdate(1, 4, TensorPayload.FromTensor(torch.ones(5)), 20),
             new HonestTap(2, 7, TensorPayload.FromTensor(torch.arange(5, dtype: torch.float32))),
+            new RunQueued("2", 1, "1"), new RunStep("1", 40), new StatusQuery(),
+            new ClusterStatus([new MemberInfo("akka.tcp://actors@h:1", ["seed", "worker"], "Up", true)], [new RunInfo("1", "a", "running", 20, 100, "")]),
+            new ClusterGossipEvaluation(1, 2, 3, 4, 5, 6, 7, 0.5, 0.9, 1e-3, true, 1e-9, 7, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], false),
+            new GossipHostFinished("1", 10, 80, 1.5, 1, 1, [3]), new GossipRunCompleted("1", 10, 80, 1.5, 0, 0, [1, 3], [new CrashEvent(5, [1, 3], "n")], "synthetic", 9),
         ];
         return all.Select((m, i) => (m, i)).ToDictionary(p => $"{p.m.GetType().Name}#{p.i}", p => p.m);
     }
@@ -108,6 +113,49 @@ public sealed class ClusterProtocolSpec : IAsyncLifetime
         garbled[8] = (byte)'x'; // inside the JSON
         foreach (var bad in new[] { [], good[..3], [.. "XXXX"u8, .. good[4..]], lying, garbled, good[..12] })
             Assert.Throws<System.Runtime.Serialization.SerializationException>(() => CheckpointBlob.Decode(bad));
+    }
+
+    [Fact]
+    public void Gossip_messages_round_trip_through_their_serializer_and_garbage_is_refused()
+    {
+        var serializer = (GossipSerializer)_system.Serialization.FindSerializerFor(new GossipProtocol.StepDone(1, 2));
+        T Trip<T>(T message) => (T)serializer.FromBinary(serializer.ToBinary(message!), serializer.Manifest(message!));
+        var row = new Actors.Learning.Gossip.MixingRow(3, 0.25, [(2, 0.5), (4, 0.25)], [2, 4], true);
+        void SameRow(Actors.Learning.Gossip.MixingRow a, Actors.Learning.Gossip.MixingRow b)
+        {
+            Assert.Equal((a.Node, a.SelfWeight, a.IsUp), (b.Node, b.SelfWeight, b.IsUp));
+            Assert.Equal(a.InNeighbors, b.InNeighbors);
+            Assert.Equal(a.OutNeighbors, b.OutNeighbors);
+        }
+        var begin = Trip(new GossipProtocol.BeginStep(7, row));
+        Assert.Equal(7, begin.Step);
+        SameRow(row, begin.Row);
+        SameRow(row, Trip(new GossipProtocol.Neighbours(8, row)).Row);
+        SameRow(row, Trip(new GossipProtocol.Replan(9, row)).Row);
+        Assert.Equal(new GossipProtocol.Availability(4, false), Trip(new GossipProtocol.Availability(4, false)));
+        Assert.Equal(new GossipProtocol.StepDone(3, 11), Trip(new GossipProtocol.StepDone(3, 11)));
+        Assert.Equal(new GossipProtocol.LocalStepDone(5), Trip(new GossipProtocol.LocalStepDone(5)));
+        var request = Trip(new GossipProtocol.SnapshotRequest(12, _system.DeadLetters));
+        Assert.Equal(12, request.Step);
+
+        using var dense = torch.arange(6, dtype: torch.float32);
+        var packet = new GossipProtocol.PeerPacket(1, 2, 13, Actors.Learning.Gossip.GossipMessageKind.Projection, 4, null,
+            [TensorPayload.FromTensor(dense), TensorPayload.FromTensor(dense.neg())]) { WireBytes = 48 };
+        var back = Trip(packet);
+        Assert.Equal((1, 2, 13L, Actors.Learning.Gossip.GossipMessageKind.Projection, 4L, 48L), (back.From, back.To, back.Step, back.Kind, back.Sequence, back.WireBytes));
+        Assert.Null(back.Compressed);
+        Assert.Equal(2, back.Dense.Count);
+        using (var second = back.Dense[1].ToTensor()) Assert.Equal(new float[] { 0, -1, -2, -3, -4, -5 }, second.data<float>().ToArray());
+
+        var counters = new GossipProtocol.PeerCounters(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+        var snapshot = Trip(new GossipProtocol.PeerSnapshot(6, 14, TensorPayload.FromTensor(dense), counters));
+        Assert.Equal((6, 14L, counters), (snapshot.Node, snapshot.Step, snapshot.Counters));
+        using (var model = snapshot.Model.ToTensor()) Assert.Equal(dense.data<float>().ToArray(), model.data<float>().ToArray());
+
+        var good = serializer.ToBinary(packet);
+        foreach (var bad in new[] { [], good[..10], good[..^1], [.. good, 0], Enumerable.Repeat((byte)0xFF, 64).ToArray() })
+            Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bad, GossipSerializer.PacketManifest));
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(good, "nope"));
     }
 
     [Fact]
