@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Compression;
@@ -45,10 +46,10 @@ public sealed class Qsgd : ICompressor, IDisposable
         }
         else
         {
-            var r = v.abs() * (Levels / norm);
+            var r = v.abs().MulBy(Levels / norm);
             var lower = r.floor();
             var u = torch.rand(v.shape, generator: _generator, dtype: v.dtype);
-            var level = lower.add_((u < (r - lower)).to(v.dtype)).clamp_max_(Levels);
+            var level = lower.add_((u < (r - lower)).to(v.dtype)).ClampMax_(Levels);
             q = (level * v.sign()).to(levelType);
         }
         q.MoveToOuterDisposeScope();

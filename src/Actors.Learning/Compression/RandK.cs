@@ -41,7 +41,7 @@ public sealed class RandK(double ratio, RandKScaling scaling = RandKScaling.Unbi
         long k = Sparsity.KeepCount(Ratio, d);
         long seed = context.StepSeed(CodecName);
         var values = x.detach().index_select(0, Indices(seed, d, k));
-        if (Scaling == RandKScaling.Unbiased && k > 0) values = values * ((double)d / k);
+        if (Scaling == RandKScaling.Unbiased && k > 0) values = values.MulBy((double)d / k);
         values = values.contiguous().MoveToOuterDisposeScope();
         return new CompressedTensor(CodecName, x.shape, [values], seed: seed, dtype: x.dtype);
     }

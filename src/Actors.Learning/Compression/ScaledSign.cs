@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Compression;
@@ -25,7 +26,7 @@ public sealed class ScaledSign : ICompressor
         if (!double.IsFinite(scale))
             throw new ArgumentException($"{CodecName}: cannot compress a vector with non-finite entries");
         long bytes = (d + 7) / 8;
-        var bits = v.ge(0).to(torch.ScalarType.Byte);
+        var bits = v.ge(ScalarOps.Zero).to(torch.ScalarType.Byte);
         if (bytes * 8 != d) bits = torch.cat([bits, torch.zeros(bytes * 8 - d, dtype: torch.ScalarType.Byte)], 0);
         var packed = (bits.view(bytes, 8) * BitWeights()).sum(1, type: torch.ScalarType.Byte).contiguous();
         packed.MoveToOuterDisposeScope();
@@ -40,7 +41,7 @@ public sealed class ScaledSign : ICompressor
         using var scope = torch.NewDisposeScope();
         long d = c.Numel;
         double scale = c.Scalars[0];
-        var bits = c.Parts[0].unsqueeze(1).bitwise_and(BitWeights()).ne(0).view(-1).narrow(0, 0, d);
+        var bits = c.Parts[0].unsqueeze(1).bitwise_and(BitWeights()).ne(ScalarOps.Zero).view(-1).narrow(0, 0, d);
         var plus = torch.full(d, scale, dtype: c.DType);
         return torch.where(bits, plus, plus.neg()).reshape(c.Shape).MoveToOuterDisposeScope();
     }

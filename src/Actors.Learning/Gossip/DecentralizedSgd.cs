@@ -95,7 +95,7 @@ public sealed class DecentralizedSgd : GossipNode, IPairwiseGossip
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
         var t = theirs.to_type(X.dtype);
-        var u = (Id < peer ? mine.sub(t) : t.sub(mine)).mul_(Settings.Gamma / 2);
+        var u = (Id < peer ? mine.sub(t) : t.sub(mine)).MulBy_(Settings.Gamma / 2);
         if (Id < peer) X.sub_(u);
         else X.add_(u);
     }

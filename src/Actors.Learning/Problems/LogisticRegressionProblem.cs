@@ -168,7 +168,7 @@ public sealed class LogisticRegressionProblem : IDecentralizedProblem
         using var scope = torch.NewDisposeScope();
         var sum = torch.zeros(Dimension, torch.float64);
         for (int i = 0; i < Nodes; i++) sum.add_(Gradient(_features64[i], _onehot64[i], x, L2));
-        return sum.div_(Nodes).MoveToOuterDisposeScope();
+        return sum.DivBy_(Nodes).MoveToOuterDisposeScope();
     }
 
     /// <summary>Hessian-vector product of f in float64: per node (1/N) A^T (S∘Z - S∘rowsum(S∘Z)) with Z = A V^T, plus l2 V.</summary>
@@ -184,7 +184,7 @@ public sealed class LogisticRegressionProblem : IDecentralizedProblem
             var s = torch.softmax(a.matmul(w.t()), 1);
             var sz = s.mul(a.matmul(vm.t()));
             var r = sz.sub(s.mul(sz.sum(1, keepdim: true)));
-            sum.add_(r.t().matmul(a).div_(a.shape[0]));
+            sum.add_(r.t().matmul(a).DivBy_(a.shape[0]));
         }
         return sum.DivBy_(Nodes).AddScaled_(vm, L2).reshape(-1).MoveToOuterDisposeScope();
     }

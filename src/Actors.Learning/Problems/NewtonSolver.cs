@@ -60,7 +60,7 @@ public static class NewtonSolver
             x.AddScaled_(p, alpha);
             r.AddScaled_(ap, -alpha);
             double rrNew = r.dot(r).item<double>();
-            p.mul_(rrNew / rr).add_(r);
+            p.MulBy_(rrNew / rr).add_(r);
             rr = rrNew;
         }
         return x;

@@ -16,6 +16,12 @@ public static class ScalarOps
         return t.mul_(s);
     }
 
+    public static torch.Tensor ClampMax_(this torch.Tensor t, double v)
+    {
+        using var s = v.ToScalar();
+        return t.clamp_max_(s);
+    }
+
     public static torch.Tensor MulBy(this torch.Tensor t, double v)
     {
         using var s = v.ToScalar();
@@ -63,6 +69,9 @@ public static class ScalarOps
     // TorchSharp's add(Tensor) is add(other, alpha: 1) with an implicit temporary Scalar (we saw it finalized mid-call
     // in a transformer's residual add): these pass one Scalar that a static field keeps alive.
     private static readonly Scalar One = 1.ToScalar();
+
+    /// <summary>0 as a Scalar that lives as long as the process (a temporary one can be finalized during the native call).</summary>
+    public static readonly Scalar Zero = 0.ToScalar();
 
     /// <summary>t + other, a new tensor.</summary>
     public static torch.Tensor Plus(this torch.Tensor t, torch.Tensor other) => t.add(other, alpha: One);

@@ -55,8 +55,8 @@ public sealed class ClusterCoordinator : ReceiveActor
         public long Parameters { get; set; }
         public bool Started { get; set; }
         public string[] PeerPaths { get; init; } = [];
-        /// <summary>A gossip run: the host on the aggregator node holds the topology and evaluator, with no checkpoint to resume from.</summary>
-        public bool Gossip { get; init; }
+        /// <summary>Why this run cannot resume on another aggregator node (gossip; Mime), or null when it can.</summary>
+        public string? NoFailover { get; init; }
         public ICancelable? Timeout { get; set; }
     }
 
@@ -197,7 +197,7 @@ public sealed class ClusterCoordinator : ReceiveActor
         string[] peers = gossip ? [.. paths.Select(w => w.Path)]
             : spec.Attack.Omniscient ? [.. paths.Where(w => w.Id >= honest).Select(w => w.Path)]
             : [];
-        var run = new Run(id, client, pending.Hocon, honest + byzantine, honest, aggregator, placement) { PeerPaths = peers, Name = spec.Name, Steps = spec.Steps, Gossip = gossip };
+        var run = new Run(id, client, pending.Hocon, honest + byzantine, honest, aggregator, placement) { PeerPaths = peers, Name = spec.Name, Steps = spec.Steps, NoFailover = ClusterKinds.NoFailover(spec) };
         _run = run;
         Context.Watch(client);
         run.Timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(SetupTimeout, Self, new SetupExpired(id), Self);
@@ -280,9 +280,9 @@ public sealed class ClusterCoordinator : ReceiveActor
         run.Retired.Add(lost);
         var spare = _up.Values.Where(m => m.HasRole("aggregator") && !run.Retired.Contains(m.Address))
             .OrderBy(m => m.HasRole("worker") ? 1 : 0).ThenBy(m => m, Member.AgeOrdering).Select(m => m.Address).FirstOrDefault();
-        if (run.Gossip)
+        if (run.NoFailover is { } reason)
         {
-            Fail(run, $"the node of the gossip run's topology and evaluator ({lost}) is {how}: a gossip run does not resume elsewhere");
+            Fail(run, $"the aggregator node {lost} is {how}: {reason}");
             return;
         }
         if (!run.Started || spare is null)

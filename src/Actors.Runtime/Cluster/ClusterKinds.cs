@@ -18,9 +18,20 @@ public static class ClusterKinds
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Kind is not ("parameter-server" or FederatedKind.KindName or Game.GameKind.KindName or Gossip.GossipKind.KindName))
             return $"cluster mode runs the parameter-server, federated, game and gossip kinds, not experiment.kind = {spec.Kind}";
-        if (spec.Kind == FederatedKind.KindName && FederatedSection.Of(spec).Algorithm is var algorithm and (FederatedAlgorithm.Scaffold or FederatedAlgorithm.Mime))
-            return $"federated.algorithm = {ConfigEnum.Name(algorithm)} is local only: SCAFFOLD's client state lives in the process " +
-                   "that hosted the client, and Mime's two phases count calls that a failover would shift (valid on the cluster: fedavg, fedavgm, fedprox, mimelite)";
+        if (spec.Kind == FederatedKind.KindName && FederatedSection.Of(spec).Algorithm == FederatedAlgorithm.Scaffold)
+            return "federated.algorithm = scaffold is local only: SCAFFOLD's client state (c_i) lives in the process that hosted the client, " +
+                   "and a client is hosted by whichever slot samples it (valid on the cluster: fedavg, fedavgm, fedprox, mime, mimelite)";
+        return null;
+    }
+
+    /// <summary>Why a run of <paramref name="spec"/> cannot resume on another aggregator node when its node dies, or null when it can.</summary>
+    public static string? NoFailover(ExperimentSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Kind == Gossip.GossipKind.KindName)
+            return "a gossip run's topology actor and evaluator live there, and a gossip run does not resume elsewhere";
+        if (spec.Kind == FederatedKind.KindName && FederatedSection.Of(spec).Algorithm == FederatedAlgorithm.Mime)
+            return "Mime counts its two phases per call on the server and on every client slot, and a restart from a checkpoint would put them out of step";
         return null;
     }
 

@@ -151,6 +151,20 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         Assert.Equal("game", gameSummary["kind"]!.GetValue<string>());
         Assert.True(gameSummary["distance_to_equilibrium"]!.GetValue<double>() < 1.0, gameSummary.ToJsonString()); // lookahead-GDA converges on the bilinear game
 
+        // Mime's two phases run in step on the server and the slots of two nodes: the same rows as one process (realtime).
+        string[] mime = [.. federated, "--set", "federated.algorithm=mime", "--set", "federated.dropout=0"];
+        var mimeCluster = Start("mime", ["run", "--quiet", "--cluster", seed, "--out", Path.Combine(_dir, "mime-cluster"), .. mime], up);
+        var mimeLocal = Start("mime-local", ["run", "--quiet", "--out", Path.Combine(_dir, "mime-local"), .. mime, "--set", "experiment.mode=realtime"], up);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            await mimeCluster.WaitForExitAsync(cts.Token);
+            await mimeLocal.WaitForExitAsync(cts.Token);
+        }
+        Assert.Equal(0, mimeCluster.ExitCode);
+        Assert.Equal(0, mimeLocal.ExitCode);
+        static string[] Learning(string run) => [.. File.ReadLines(Path.Combine(run, "metrics.csv")).Select(l => string.Join(',', l.Split(',')[..4]))];
+        Assert.Equal(Learning(Path.Combine(_dir, "mime-local")), Learning(Path.Combine(_dir, "mime-cluster")));
+
         // SCAFFOLD keeps client state in the process that hosted the client: refused on the cluster, with the reason.
         var refused = Start("refused", ["run", "--quiet", "--cluster", seed, "--out", Path.Combine(_dir, "refused"), .. federated,
             "--set", "federated.algorithm=scaffold", "--set", "federated.dropout=0"], up);
