@@ -18,6 +18,7 @@ var benchmarks = new SortedDictionary<string, (string Description, Func<string[]
     ["transport"] = ("bulk tensor bytes between two cluster nodes: raw TCP vs side channel vs naive Akka (--help)", Actors.LoadTests.Transport.TransportLoadTest.RunAsync),
     [Actors.LoadTests.Transport.TransportLoadTest.NodeVerb] = ("(internal) the receiving node process of 'transport'", Actors.LoadTests.Transport.TransportLoadTest.RunNodeAsync),
     ["transport-micro"] = ("the side channel alone, two systems in one process", Actors.LoadTests.Transport.TransportMicro.RunAsync),
+    ["chaos"] = ("chaos scenarios (cluster-config/chaos/*.hocon) on a local multi-process cluster: kill, pause, restart; checks the documented outcome", Actors.LoadTests.Chaos.ChaosRunner.Run),
     ["conformal"] = ("standard vs exact-optimized full conformal prediction, time per test point", a => Task.FromResult(Actors.LoadTests.Conformal.ConformalBenchmark.Run(a))),
 };
 
