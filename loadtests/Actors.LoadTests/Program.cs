@@ -19,6 +19,7 @@ var benchmarks = new SortedDictionary<string, (string Description, Func<string[]
     [Actors.LoadTests.Transport.TransportLoadTest.NodeVerb] = ("(internal) the receiving node process of 'transport'", Actors.LoadTests.Transport.TransportLoadTest.RunNodeAsync),
     ["transport-micro"] = ("the side channel alone, two systems in one process", Actors.LoadTests.Transport.TransportMicro.RunAsync),
     ["chaos"] = ("chaos scenarios (cluster-config/chaos/*.hocon) on a local multi-process cluster: kill, pause, restart; checks the documented outcome", Actors.LoadTests.Chaos.ChaosRunner.Run),
+    ["dashboard-cost"] = ("the default experiment without and with --dashboard (a client polling it), median wall-time ratio (target < 1.03)", Actors.LoadTests.Dashboard.DashboardCost.Run),
     ["conformal"] = ("standard vs exact-optimized full conformal prediction, time per test point", a => Task.FromResult(Actors.LoadTests.Conformal.ConformalBenchmark.Run(a))),
 };
 

@@ -41,6 +41,18 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [CommandOption("-q|--quiet")]
         [Description("No live progress; print only the final line.")]
         public bool Quiet { get; init; }
+
+        [CommandOption("--dashboard [PORT]")]
+        [Description("Serve a live, read-only dashboard of the run (step, ETA, accuracy and loss curves, counters, config; /metrics in Prometheus text) at http://127.0.0.1:PORT/ (default 8090; 0 picks a free port). It prints the address.")]
+        public FlagValue<int>? Dashboard { get; init; }
+
+        [CommandOption("--dashboard-bind <ADDRESS>")]
+        [Description("Where the dashboard listens (default 127.0.0.1, this machine only). 0.0.0.0 exposes the run's config and figures to anyone who reaches this machine: read-only, but unauthenticated.")]
+        public string DashboardBind { get; init; } = "127.0.0.1";
+
+        [CommandOption("--dashboard-hold <SECONDS>")]
+        [Description("Keep the dashboard up this long after the run ended (default 0), so the final figures can be seen.")]
+        public double DashboardHold { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellation)
@@ -69,6 +81,12 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Architecture} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {ConfigEnum.Name(spec.Timing.Mode)} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir} (data: {Learning.Data.DatasetLocator.Describe(spec.Data.Dataset, spec.Data.Path)}{(estimate is { } e ? $", peak memory ~{MemoryBudget.Gib(e)}" : "")})");
         if (kind.Banner(spec) is { } banner) AnsiConsole.WriteLine(banner);
 
+        await using var dashboard = settings.Dashboard is { IsSet: true } d
+            ? await Dashboard.DashboardServer.Start(new Dashboard.DashboardState(spec.Name, outDir, progress), d.Value == 0 && !HasExplicitPort(context) ? 8090 : d.Value,
+                settings.DashboardBind).ConfigureAwait(false)
+            : null;
+        if (dashboard is not null) Console.WriteLine($"dashboard: {dashboard.Url}");
+
         using var stop = new StopSignal(cancellation); // Ctrl-C or SIGTERM: cancel the run; rows written so far stay
         var run = settings.Cluster is { } address
             ? Task.Run(() => ClusterRunClient.Run(spec, address, outDir, progress, m => Console.WriteLine(m), stop.Token, connectTimeout), stop.Token)
@@ -81,8 +99,24 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             $"[green]done[/]: test accuracy {Fmt(s["final_test_accuracy"], "P2")}, loss {Fmt(s["final_test_loss"], "0.0000")}, {s["steps"]} steps in {Fmt(s["wall_time_s"], "0.0")} s wall ({Fmt(s["virtual_time_s"], "0.00")} s virtual) -> {result.Directory}");
         if (result.Warning is { } warning) AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {warning}");
         if (s["final_suboptimality"] is { } sub) AnsiConsole.WriteLine($"final suboptimality {Fmt(sub, "E3")}, consensus distance {Fmt(s["consensus_distance"], "E3")}, {s["bytes_sent"]} bytes sent");
+        if (dashboard is not null && settings.DashboardHold > 0)
+        {
+            Console.WriteLine($"dashboard: {dashboard.Url} stays up for {settings.DashboardHold:0.#} s (Ctrl-C ends it)");
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(settings.DashboardHold, 86_400)), stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C: done
+            }
+        }
         return 0;
     }
+
+    /// <summary>`--dashboard 0` (a free port) as opposed to a bare `--dashboard` (the default port).</summary>
+    private static bool HasExplicitPort(CommandContext context) =>
+        context.Arguments.SkipWhile(a => a != "--dashboard").Skip(1).FirstOrDefault() is { } next && int.TryParse(next, NumberStyles.Integer, CultureInfo.InvariantCulture, out _);
 
     /// <summary>A summary.json number for the terminal; a non-finite figure (null in summary.json) reads "n/a".</summary>
     private static string Fmt(System.Text.Json.Nodes.JsonNode? n, string format) =>
