@@ -82,7 +82,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         if (kind.Banner(spec) is { } banner) AnsiConsole.WriteLine(banner);
 
         await using var dashboard = settings.Dashboard is { IsSet: true } d
-            ? await Dashboard.DashboardServer.Start(new Dashboard.DashboardState(spec.Name, outDir, progress), d.Value == 0 && !HasExplicitPort(context) ? 8090 : d.Value,
+            ? await Dashboard.DashboardServer.Start(new Dashboard.DashboardState(spec.Name, outDir, progress), Dashboard.DashboardServer.Port(d, context.Arguments),
                 settings.DashboardBind).ConfigureAwait(false)
             : null;
         if (dashboard is not null) Console.WriteLine($"dashboard: {dashboard.Url}");
@@ -113,10 +113,6 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
         return 0;
     }
-
-    /// <summary>`--dashboard 0` (a free port) as opposed to a bare `--dashboard` (the default port).</summary>
-    private static bool HasExplicitPort(CommandContext context) =>
-        context.Arguments.SkipWhile(a => a != "--dashboard").Skip(1).FirstOrDefault() is { } next && int.TryParse(next, NumberStyles.Integer, CultureInfo.InvariantCulture, out _);
 
     /// <summary>A summary.json number for the terminal; a non-finite figure (null in summary.json) reads "n/a".</summary>
     private static string Fmt(System.Text.Json.Nodes.JsonNode? n, string format) =>

@@ -26,6 +26,14 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
         [CommandOption("-s|--set <KEY=VALUE>")]
         [Description("Passed to every node.")]
         public string[] Set { get; init; } = [];
+
+        [CommandOption("--dashboard [PORT]")]
+        [Description("Serve a live, read-only page of the cluster (members with roles and reachability, runs queued/running/done) at http://127.0.0.1:PORT/ (default 8090; 0 picks a free port).")]
+        public FlagValue<int>? Dashboard { get; init; }
+
+        [CommandOption("--dashboard-bind <ADDRESS>")]
+        [Description("Where the dashboard listens (default 127.0.0.1). 0.0.0.0 exposes the cluster's members and runs to the network, unauthenticated.")]
+        public string DashboardBind { get; init; } = "127.0.0.1";
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellation)
@@ -42,8 +50,20 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
                 children.Add(Spawn(["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker", .. sets], $"node{i}"));
             Console.WriteLine($"cluster of {settings.Nodes} processes; seed akka.tcp://actors@{seed}");
             Console.WriteLine($"run an experiment: actors run EXPERIMENT --cluster {seed}    (Ctrl-C here stops the cluster)");
-            var exited = children.Select(c => c.WaitForExitAsync(stop.Token)).ToList();
-            await Task.WhenAny(exited).ConfigureAwait(false);
+            await using var dashboard = settings.Dashboard is { IsSet: true } d
+                ? await Dashboard.DashboardServer.Start(new Dashboard.ClusterDashboardState(seed), Dashboard.DashboardServer.Port(d, context.Arguments), settings.DashboardBind)
+                    .ConfigureAwait(false)
+                : null;
+            if (dashboard is not null) Console.WriteLine($"dashboard: {dashboard.Url}");
+            // A worker node that exits is a node lost (the cluster and its runs carry on); the seed exiting ends the cluster.
+            for (int i = 1; i < children.Count; i++)
+            {
+                var (child, name) = (children[i], $"node{i}");
+                _ = child.WaitForExitAsync(stop.Token).ContinueWith(
+                    t => { if (t.IsCompletedSuccessfully) Console.WriteLine($"{name} exited ({child.ExitCode}); the cluster carries on without it"); },
+                    TaskScheduler.Default);
+            }
+            await children[0].WaitForExitAsync(stop.Token).ConfigureAwait(false);
             return stop.IsStopRequested ? 0 : 1;
         }
         catch (OperationCanceledException) when (stop.IsStopRequested)

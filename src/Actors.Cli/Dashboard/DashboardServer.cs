@@ -23,19 +23,31 @@ namespace Actors.Cli.Dashboard;
 public sealed class DashboardServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly DashboardState _state;
+    private readonly IDashboardSource _state;
 
-    private DashboardServer(WebApplication app, DashboardState state, Uri url)
+    private DashboardServer(WebApplication app, IDashboardSource state, Uri url)
     {
         _app = app;
         _state = state;
         Url = url;
     }
 
+    public const int DefaultPort = 8090;
+
+    /// <summary>The port `--dashboard [PORT]` asks for: a bare `--dashboard` is <see cref="DefaultPort"/>, `--dashboard 0` a free one.</summary>
+    public static int Port(Spectre.Console.Cli.FlagValue<int> flag, IReadOnlyList<string> arguments)
+    {
+        ArgumentNullException.ThrowIfNull(flag);
+        ArgumentNullException.ThrowIfNull(arguments);
+        bool explicitPort = arguments.SkipWhile(a => a != "--dashboard").Skip(1).FirstOrDefault() is { } next
+                            && int.TryParse(next, NumberStyles.Integer, CultureInfo.InvariantCulture, out _);
+        return explicitPort ? flag.Value : DefaultPort;
+    }
+
     /// <summary>Where the page is (the port actually bound when 0 was asked for).</summary>
     public Uri Url { get; }
 
-    public static async Task<DashboardServer> Start(DashboardState state, int port, string bind = "127.0.0.1")
+    public static async Task<DashboardServer> Start(IDashboardSource state, int port, string bind = "127.0.0.1")
     {
         ArgumentNullException.ThrowIfNull(state);
         var builder = WebApplication.CreateSlimBuilder();
@@ -100,12 +112,20 @@ public sealed class DashboardServer : IAsyncDisposable
     }
 }
 
+/// <summary>What a dashboard shows: its state as JSON (the page and /api/state) and as Prometheus text (/metrics).</summary>
+public interface IDashboardSource : IDisposable
+{
+    JsonObject Snapshot();
+
+    string Prometheus();
+}
+
 /// <summary>
 /// What the dashboard shows, read on demand from the run: step and last figures from its <see cref="RunProgress"/>, the rows
 /// of metrics.csv, the resolved config, and the final figures once summary.json exists. The same figures are .NET metrics
 /// instruments (meter <see cref="MeterName"/>), rendered as Prometheus text with the documented <c>actors_</c> names.
 /// </summary>
-public sealed class DashboardState : IDisposable
+public sealed class DashboardState : IDashboardSource
 {
     public const string MeterName = "Actors";
     private readonly string _runDirectory;

@@ -53,34 +53,10 @@ public static class ClusterRunClient
     /// </summary>
     public static async Task<ClusterStatus> Status(string address, TimeSpan? timeout = null)
     {
-        var seed = Address.Parse(ClusterConfig.NormalizeSeed(address));
         var wait = timeout ?? DefaultConnectTimeout;
         await Probe(address, wait).ConfigureAwait(false);
-        var config = ClusterConfig.Load(new ClusterConfigOptions { Roles = ["client"], Overrides = ["akka.actor.provider=remote", "akka.loglevel=ERROR", "akka.remote.log-remote-lifecycle-events=off"] });
-        var system = ActorSystem.Create(ClusterConfig.SystemName, config);
-        try
-        {
-            var proxy = system.ActorSelection(new RootActorPath(seed) / "user" / ClusterCoordinator.ProxyName);
-            var identity = await proxy.Ask<ActorIdentity>(new Identify("node"), wait).ConfigureAwait(false);
-            if (identity.Subject is null)
-                throw new UserInputException($"the node at {seed} is not an Actors cluster node (no coordinator proxy there): give the address of a seed or node");
-            try
-            {
-                return await proxy.Ask<ClusterStatus>(new StatusQuery(), wait + TimeSpan.FromSeconds(20)).ConfigureAwait(false);
-            }
-            catch (AskTimeoutException)
-            {
-                throw new RunFailedException($"no answer from the cluster's coordinator at {seed} (is a node with role coordinator up, e.g. the seed?)");
-            }
-        }
-        catch (AskTimeoutException)
-        {
-            throw new UserInputException($"nothing answers at {seed} within {wait.TotalSeconds:0} s: is the seed up there?");
-        }
-        finally
-        {
-            await system.Terminate().ConfigureAwait(false);
-        }
+        await using var watcher = new ClusterWatcher(address);
+        return await watcher.Query(wait).ConfigureAwait(false);
     }
 
     public static async Task<RunResult> Run(ExperimentSpec spec, string address, string runDirectory, RunProgress progress, Action<string> info, CancellationToken cancel = default,
@@ -248,4 +224,53 @@ public static class ClusterRunClient
             Receive<Terminated>(_ => done.TrySetException(new RunFailedException("the coordinator stopped (its node left or died) before the run completed")));
         }
     }
+}
+
+/// <summary>
+/// Asks a cluster's coordinator for its <see cref="ClusterStatus"/> as often as needed, through one remoting-only actor system
+/// (it does not join the cluster): <c>actors status</c> once, the dashboard of <c>actors up</c> every second.
+/// </summary>
+public sealed class ClusterWatcher : IAsyncDisposable
+{
+    private readonly ActorSystem _system;
+    private readonly ActorSelection _proxy;
+    private readonly Address _seed;
+    private bool _identified;
+
+    public ClusterWatcher(string address)
+    {
+        _seed = Address.Parse(ClusterConfig.NormalizeSeed(address));
+        var config = ClusterConfig.Load(new ClusterConfigOptions { Roles = ["client"], Overrides = ["akka.actor.provider=remote", "akka.loglevel=ERROR", "akka.remote.log-remote-lifecycle-events=off"] });
+        _system = ActorSystem.Create(ClusterConfig.SystemName, config);
+        _proxy = _system.ActorSelection(new RootActorPath(_seed) / "user" / ClusterCoordinator.ProxyName);
+    }
+
+    /// <summary>The coordinator's view now; a node that is not an Actors node is <see cref="UserInputException"/>, no answer <see cref="RunFailedException"/>.</summary>
+    public async Task<ClusterStatus> Query(TimeSpan timeout)
+    {
+        try
+        {
+            if (!_identified)
+            {
+                var identity = await _proxy.Ask<ActorIdentity>(new Identify("node"), timeout).ConfigureAwait(false);
+                if (identity.Subject is null)
+                    throw new UserInputException($"the node at {_seed} is not an Actors cluster node (no coordinator proxy there): give the address of a seed or node");
+                _identified = true;
+            }
+        }
+        catch (AskTimeoutException)
+        {
+            throw new UserInputException($"nothing answers at {_seed} within {timeout.TotalSeconds:0} s: is the seed up there?");
+        }
+        try
+        {
+            return await _proxy.Ask<ClusterStatus>(new StatusQuery(), timeout + TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new RunFailedException($"no answer from the cluster's coordinator at {_seed} (is a node with role coordinator up, e.g. the seed?)");
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await _system.Terminate().ConfigureAwait(false);
 }

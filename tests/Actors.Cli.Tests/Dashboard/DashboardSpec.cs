@@ -91,4 +91,61 @@ public sealed class DashboardSpec(ITestOutputHelper output) : IDisposable
         Assert.Equal(summary["updates_applied"]!.GetValue<long>(), samples["actors_updates_applied"]);
         Assert.Contains("# TYPE actors_bytes_sent gauge", metrics, StringComparison.Ordinal);
     }
+
+    [Fact(Timeout = 150_000)]
+    public async Task The_cluster_page_of_up_lists_the_three_members_and_shows_a_killed_worker_node_as_gone()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)");
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        var info = UpCommand.SelfStartInfo(["up", "--nodes", "3", "--port", port.ToString(CultureInfo.InvariantCulture), "--dashboard", "0"]);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        var url = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _run = Process.Start(info)!;
+        _run.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            _log.Enqueue(e.Data);
+            if (e.Data.StartsWith("dashboard: http", StringComparison.Ordinal)) url.TrySetResult(e.Data["dashboard: ".Length..].Split(' ')[0]);
+        };
+        _run.ErrorDataReceived += (_, e) => { if (e.Data is not null) _log.Enqueue("! " + e.Data); };
+        _run.BeginOutputReadLine();
+        _run.BeginErrorReadLine();
+        var address = await url.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(address);
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('tr.member[data-reachable=\"true\"]').length === 3", null, new() { Timeout = 60_000 });
+        var roles = await page.InnerTextAsync("#members");
+        Assert.Contains("coordinator", roles, StringComparison.Ordinal);
+        Assert.Contains("worker", roles, StringComparison.Ordinal);
+
+        // Kill one worker node process (a child of up): the page shows it unreachable, then gone; up and the others stay.
+        var worker = Process.GetProcesses().Where(p => ParentOf(p.Id) == _run.Id)
+            .First(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Contains("worker", StringComparison.Ordinal));
+        worker.Kill();
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('tr.member[data-reachable=\"true\"]').length === 2", null, new() { Timeout = 60_000 });
+        Assert.False(_run.HasExited, "up carries on without the killed node");
+        var artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
+        Directory.CreateDirectory(artifacts);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "dashboard-cluster.png"), FullPage = true });
+    }
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+    }
 }
