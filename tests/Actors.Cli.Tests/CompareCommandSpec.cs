@@ -28,7 +28,7 @@ public sealed class CompareCommandSpec : IDisposable
         var b = Run("b", "optimizer.lr=0.01");
         var outDir = Path.Combine(_dir, "cmp");
         Assert.Equal(0, CliApp.Run(["compare", a, b, "--out", outDir]));
-        foreach (var f in new[] { "compare.md", "compare.csv", "accuracy.png", "loss.png", "accuracy-time.png", "accuracy-bytes.png" })
+        foreach (var f in new[] { "compare.md", "compare.csv", "accuracy.png", "loss.png", "accuracy-time.png", "loss-time.png", "accuracy-bytes.png" })
             Assert.True(File.Exists(Path.Combine(outDir, f)), f);
         var csv = File.ReadAllLines(Path.Combine(outDir, "compare.csv"));
         var header = csv[0].Split(',');

@@ -31,7 +31,7 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         public string[] Seed { get; init; } = [];
 
         [CommandOption("--roles <ROLES>")]
-        [Description("Comma separated: worker, aggregator, coordinator (default worker).")]
+        [Description("Comma separated: worker, aggregator, coordinator, byzantine (hosts a run's Byzantine workers when any node has it; default worker).")]
         public string Roles { get; init; } = "worker";
     }
 
@@ -39,8 +39,8 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
     {
         var roles = settings.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var r in roles)
-            if (r is not ("worker" or "aggregator" or "coordinator" or "seed"))
-                throw new UserInputException($"--roles '{r}' is not valid (valid: worker, aggregator, coordinator)");
+            if (r is not ("worker" or "aggregator" or "coordinator" or "byzantine" or "seed"))
+                throw new UserInputException($"--roles '{r}' is not valid (valid: worker, aggregator, coordinator, byzantine)");
         if (settings.Seed.Length == 0 && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ACTORS_SEEDS")))
             throw new UserInputException("--seed is required (host:port of the seed node, or set ACTORS_SEEDS)");
         return Serve(new ClusterConfigOptions { Roles = roles, Host = settings.Host, Port = settings.Port, Seeds = settings.Seed, Overrides = settings.Set }, "node", cancellation);
@@ -63,11 +63,25 @@ public sealed class SeedCommand : AsyncCommand<SeedCommand.Settings>
         [CommandOption("--roles <ROLES>")]
         [Description("Extra roles besides seed and coordinator, e.g. aggregator.")]
         public string Roles { get; init; } = "";
+
+        [CommandOption("--dashboard [PORT]")]
+        [Description("Serve a live, read-only page of the cluster (members, reachability, runs) at http://127.0.0.1:PORT/ (default 8090; 0 picks a free port).")]
+        public FlagValue<int>? Dashboard { get; init; }
+
+        [CommandOption("--dashboard-bind <ADDRESS>")]
+        [Description("Where the dashboard listens (default 127.0.0.1). 0.0.0.0 exposes the cluster's members and runs to the network, unauthenticated.")]
+        public string DashboardBind { get; init; } = "127.0.0.1";
     }
 
-    public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellation)
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellation)
     {
         var roles = new[] { "seed", "coordinator" }.Concat(settings.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToArray();
-        return NodeCommand.Serve(new ClusterConfigOptions { Roles = roles, Host = settings.Host, Port = settings.Port, Overrides = settings.Set }, "seed", cancellation);
+        await using var dashboard = settings.Dashboard is { IsSet: true } d
+            ? await Dashboard.DashboardServer.Start(new Dashboard.ClusterDashboardState($"{settings.Host ?? "127.0.0.1"}:{settings.Port ?? 4053}"),
+                Dashboard.DashboardServer.Port(d, context.Arguments), settings.DashboardBind).ConfigureAwait(false)
+            : null;
+        if (dashboard is not null) Console.WriteLine($"dashboard: {dashboard.Url}");
+        return await NodeCommand.Serve(new ClusterConfigOptions { Roles = roles, Host = settings.Host, Port = settings.Port, Overrides = settings.Set }, "seed", cancellation)
+            .ConfigureAwait(false);
     }
 }

@@ -30,6 +30,14 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
         [Description("Only list the cells, run nothing.")]
         public bool PlanOnly { get; init; }
 
+        [CommandOption("--dashboard [PORT]")]
+        [Description("Serve a live, read-only page of the grid (cells done, running with their step, left) at http://127.0.0.1:PORT/ (default 8090; 0 picks a free port).")]
+        public FlagValue<int>? Dashboard { get; init; }
+
+        [CommandOption("--dashboard-bind <ADDRESS>")]
+        [Description("Where the dashboard listens (default 127.0.0.1). 0.0.0.0 exposes the sweep's figures to the network, unauthenticated.")]
+        public string DashboardBind { get; init; } = "127.0.0.1";
+
         [CommandOption("--report")]
         [Description("Only write results.md/.csv and heatmap.png from the cells finished so far, run nothing.")]
         public bool ReportOnly { get; init; }
@@ -52,6 +60,11 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
             AnsiConsole.MarkupLineInterpolated($"results: {Path.Combine(outDir, "results.md")}");
             return 0;
         }
+        await using var dashboard = settings.Dashboard is { IsSet: true } d
+            ? await Dashboard.DashboardServer.Start(new Dashboard.SweepDashboardState(Path.GetFileNameWithoutExtension(settings.File), Sweep.Plan(settings.File, settings.Set).Cells, outDir),
+                Dashboard.DashboardServer.Port(d, context.Arguments), settings.DashboardBind).ConfigureAwait(false)
+            : null;
+        if (dashboard is not null) Console.WriteLine($"dashboard: {dashboard.Url}");
         using var stop = new StopSignal(cancellation); // Ctrl-C or SIGTERM: stop, report the finished cells; a re-run resumes
         int failed = await Sweep.Run(settings.File, settings.Set, outDir, settings.Parallel ?? Environment.ProcessorCount,
             line => Console.WriteLine(line), ErrorHandling.Warn, stop.Token).ConfigureAwait(false);

@@ -125,6 +125,7 @@ public static class RunComparison
         Curve("accuracy.png", "step", "test_accuracy", "step", "test accuracy (%)", 100);
         Curve("loss.png", "step", "test_loss", "step", "test loss");
         Curve("accuracy-time.png", "virtual_time_s", "test_accuracy", "virtual time (s)", "test accuracy (%)", 100);
+        Curve("loss-time.png", "virtual_time_s", "test_loss", "virtual time (s)", "test loss");
         Curve("accuracy-bytes.png", "bytes_sent", "test_accuracy", "bytes sent", "test accuracy (%)", 100);
         foreach (var f in KindFigures(runs).Where(f => runs.All(r => r.Rows.Count > 0 && r.Rows[0].ContainsKey(f))))
             Curve($"{f}.png", "step", f, "step", f);

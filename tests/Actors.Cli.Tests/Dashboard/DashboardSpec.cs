@@ -136,6 +136,59 @@ public sealed class DashboardSpec(ITestOutputHelper output) : IDisposable
         await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "dashboard-cluster.png"), FullPage = true });
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task The_sweep_page_counts_cells_done_running_and_left_until_the_grid_is_done()
+    {
+        Directory.CreateDirectory(_dir);
+        var file = Path.Combine(_dir, "grid.hocon");
+        await File.WriteAllTextAsync(file, """
+            experiment { name = grid, steps = 300, eval-every = 100 }
+            data { dataset = synthetic, synthetic { train = 1000, test = 300 } }
+            model.type = logreg
+            workers.honest = 2
+            sweep {
+              axes { "optimizer.lr" = [0.05, 0.1] }
+              seeds = [1, 2]
+            }
+            """);
+        var info = UpCommand.SelfStartInfo(["sweep", file, "--out", Path.Combine(_dir, "sweep"), "--parallel", "1", "--dashboard", "0"]);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        var url = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _run = Process.Start(info)!;
+        _run.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            _log.Enqueue(e.Data);
+            if (e.Data.StartsWith("dashboard: http", StringComparison.Ordinal)) url.TrySetResult(e.Data["dashboard: ".Length..].Split(' ')[0]);
+        };
+        _run.ErrorDataReceived += (_, e) => { if (e.Data is not null) _log.Enqueue("! " + e.Data); };
+        _run.BeginOutputReadLine();
+        _run.BeginErrorReadLine();
+        var address = new Uri(await url.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        using var http = new HttpClient();
+        var states = new List<(int Done, int Running, int Left)>();
+        while (!_run.HasExited)
+        {
+            try
+            {
+                var s = JsonNode.Parse(await http.GetStringAsync(new Uri(address, "api/state")))!.AsObject();
+                states.Add((s["done"]!.GetValue<int>(), s["running"]!.GetValue<int>(), s["left"]!.GetValue<int>()));
+            }
+            catch (HttpRequestException)
+            {
+                break; // the sweep ended and took the dashboard with it
+            }
+            await Task.Delay(100);
+        }
+        await _run.WaitForExitAsync();
+        Assert.Equal(0, _run.ExitCode);
+        Assert.All(states, s => Assert.Equal(4, s.Done + s.Running + s.Left));
+        Assert.Equal((0, 4), (states[0].Done, states[0].Done + states[0].Left + states[0].Running)); // nothing done at first
+        Assert.Contains(states, s => s.Done is > 0 and < 4); // seen part-way
+        Assert.True(states.Select(s => s.Done).SequenceEqual(states.Select(s => s.Done).Order()), "done only grows");
+    }
+
     private static int ParentOf(int pid)
     {
         try
