@@ -1,5 +1,5 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using Actors.Runtime.Cluster;
 using Actors.Runtime.Experiments;
@@ -21,11 +21,21 @@ public sealed class ClusterDashboardState : IDashboardSource
     private volatile string _problem = "waiting for the coordinator";
     private DateTime _at = DateTime.MinValue;
 
+    private readonly Meter _meter = new(DashboardMeters.Name);
+
     public ClusterDashboardState(string seed)
     {
         _seed = seed;
         _loop = Task.Run(Poll);
+        _meter.CreateObservableGauge("actors_cluster_members", () => _last is { } s
+            ? [Count(s.Members.Count(m => m.Reachable), "reachable", "true"), Count(s.Members.Count(m => !m.Reachable), "reachable", "false")]
+            : Array.Empty<Measurement<long>>(), description: "cluster members by reachability");
+        _meter.CreateObservableGauge("actors_cluster_runs", () => _last is { } s
+            ? new[] { "queued", "running", "completed", "failed" }.Select(state => Count(s.Runs.Count(r => r.State == state), "state", state)).ToArray()
+            : Array.Empty<Measurement<long>>(), description: "runs by state");
     }
+
+    private static Measurement<long> Count(long n, string tag, string value) => new(n, new KeyValuePair<string, object?>(tag, value));
 
     private async Task Poll()
     {
@@ -79,21 +89,11 @@ public sealed class ClusterDashboardState : IDashboardSource
         };
     }
 
-    public string Prometheus()
-    {
-        var sb = new StringBuilder();
-        var s = _last;
-        sb.Append("# HELP actors_cluster_members cluster members by reachability\n# TYPE actors_cluster_members gauge\n");
-        sb.Append(CultureInfo.InvariantCulture, $"actors_cluster_members{{reachable=\"true\"}} {s?.Members.Count(m => m.Reachable) ?? 0}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"actors_cluster_members{{reachable=\"false\"}} {s?.Members.Count(m => !m.Reachable) ?? 0}\n");
-        sb.Append("# HELP actors_cluster_runs runs by state\n# TYPE actors_cluster_runs gauge\n");
-        foreach (var state in new[] { "queued", "running", "completed", "failed" })
-            sb.Append(CultureInfo.InvariantCulture, $"actors_cluster_runs{{state=\"{state}\"}} {s?.Runs.Count(r => r.State == state) ?? 0}\n");
-        return sb.ToString();
-    }
+    public string MeterName => DashboardMeters.Name;
 
     public void Dispose()
     {
+        _meter.Dispose();
         _stop.Cancel();
         try
         {

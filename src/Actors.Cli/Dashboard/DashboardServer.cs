@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace Actors.Cli.Dashboard;
 
@@ -52,12 +53,13 @@ public sealed class DashboardServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(state);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(state.MeterName).AddPrometheusExporter());
         builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{bind}:{port}"));
         var app = builder.Build();
         var page = LoadPage();
         app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
         app.MapGet("/api/state", () => Results.Content(state.Snapshot().ToJsonString(), "application/json"));
-        app.MapGet("/metrics", () => Results.Content(state.Prometheus(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapPrometheusScrapingEndpoint(); // GET /metrics
         app.MapGet("/events", async (HttpContext http) =>
         {
             http.Response.Headers.ContentType = "text/event-stream";
@@ -117,7 +119,8 @@ public interface IDashboardSource : IDisposable
 {
     JsonObject Snapshot();
 
-    string Prometheus();
+    /// <summary>The <see cref="Meter"/> whose instruments /metrics exports (OpenTelemetry's Prometheus exporter).</summary>
+    string MeterName { get; }
 }
 
 /// <summary>
@@ -127,12 +130,12 @@ public interface IDashboardSource : IDisposable
 /// </summary>
 public sealed class DashboardState : IDashboardSource
 {
-    public const string MeterName = "Actors";
+    public string MeterName => DashboardMeters.Name;
     private readonly string _runDirectory;
     private readonly string _name;
     private readonly RunProgress _progress;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter = new(DashboardMeters.Name);
     private readonly object _gate = new();
     private (long Length, List<string[]> Rows, string[] Header) _csv = (-1, [], []);
 
@@ -141,10 +144,20 @@ public sealed class DashboardState : IDashboardSource
         _name = name;
         _runDirectory = runDirectory;
         _progress = progress ?? throw new ArgumentNullException(nameof(progress));
-        _meter.CreateObservableGauge("actors_step", () => _progress.Step, description: "training step reached");
-        _meter.CreateObservableGauge("actors_steps_total", () => _progress.TotalSteps, description: "steps the run will take");
-        _meter.CreateObservableGauge("actors_test_accuracy", () => _progress.LastAccuracy, description: "test accuracy at the last evaluation");
-        _meter.CreateObservableGauge("actors_test_loss", () => _progress.LastLoss, description: "test loss at the last evaluation");
+        var run = new KeyValuePair<string, object?>("run", name);
+        _meter.CreateObservableGauge("actors_step", () => new Measurement<long>(_progress.Step, run), description: "training step reached");
+        _meter.CreateObservableGauge("actors_steps_total", () => new Measurement<long>(_progress.TotalSteps, run), description: "steps the run will take");
+        _meter.CreateObservableGauge("actors_test_accuracy", () => new Measurement<double>(_progress.LastAccuracy, run), description: "test accuracy at the last evaluation");
+        _meter.CreateObservableGauge("actors_test_loss", () => new Measurement<double>(_progress.LastLoss, run), description: "test loss at the last evaluation");
+        // From the last evaluation row (metrics.csv): what the run had done by then.
+        foreach (var (column, metric, help) in new[]
+                 {
+                     ("updates_applied", "actors_updates_applied", "updates applied by the last evaluation"),
+                     ("messages_sent", "actors_messages_sent", "learning messages sent by the last evaluation"),
+                     ("bytes_sent", "actors_bytes_sent", "learning-message payload bytes sent by the last evaluation"),
+                     ("virtual_time_s", "actors_virtual_time_seconds", "virtual (simulation) or wall (realtime) time at the last evaluation"),
+                 })
+            _meter.CreateObservableGauge(metric, () => LastRow(column) is { } v ? [new Measurement<double>(v, run)] : Array.Empty<Measurement<double>>(), description: help);
     }
 
     /// <summary>The state as the page and /api/state see it.</summary>
@@ -191,45 +204,12 @@ public sealed class DashboardState : IDashboardSource
         return state;
     }
 
-    /// <summary>Prometheus text exposition of the figures (the meter's instruments and the last metrics row's counters).</summary>
-    public string Prometheus()
+    private double? LastRow(string column)
     {
-        var sb = new StringBuilder();
-        void Gauge(string name, string help, double value)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n");
-            sb.Append(CultureInfo.InvariantCulture, $"{name}{{run=\"{Escape(_name)}\"}} {(double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "NaN")}\n");
-        }
-        var values = new Dictionary<string, (string Help, double Value)>();
-        using (var listener = new MeterListener())
-        {
-            listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter == _meter) l.EnableMeasurementEvents(instrument); };
-            listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => values[instrument.Name] = (instrument.Description ?? "", value));
-            listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => values[instrument.Name] = (instrument.Description ?? "", value));
-            listener.Start();
-            listener.RecordObservableInstruments();
-        }
-        foreach (var (name, (help, value)) in values.OrderBy(v => v.Key, StringComparer.Ordinal)) Gauge(name, help, value);
         var (header, rows) = Rows();
-        if (rows.Count > 0)
-        {
-            var last = rows[^1];
-            foreach (var (column, name, help) in new[]
-                     {
-                         ("updates_applied", "actors_updates_applied", "updates applied by the last evaluation"),
-                         ("messages_sent", "actors_messages_sent", "learning messages sent by the last evaluation"),
-                         ("bytes_sent", "actors_bytes_sent", "learning-message payload bytes sent by the last evaluation"),
-                         ("virtual_time_s", "actors_virtual_time_seconds", "virtual (simulation) or wall (realtime) time at the last evaluation"),
-                     })
-            {
-                int i = Array.IndexOf(header, column);
-                if (i >= 0 && i < last.Length && double.TryParse(last[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) Gauge(name, help, v);
-            }
-        }
-        return sb.ToString();
+        int i = Array.IndexOf(header, column);
+        return rows.Count > 0 && i >= 0 && i < rows[^1].Length && double.TryParse(rows[^1][i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
     }
-
-    private static string Escape(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 
     private (string[] Header, List<string[]> Rows) Rows()
     {
@@ -272,4 +252,10 @@ public sealed class DashboardState : IDashboardSource
     }
 
     public void Dispose() => _meter.Dispose();
+}
+
+/// <summary>The meter every dashboard's instruments belong to (one dashboard per process).</summary>
+public static class DashboardMeters
+{
+    public const string Name = "Actors";
 }

@@ -1,5 +1,5 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using Actors.Runtime.Running;
 
@@ -10,8 +10,23 @@ namespace Actors.Cli.Dashboard;
 /// it: a cell with a summary.json is done (with its final accuracy), a cell directory with evaluation rows and no summary is
 /// running (with its last step), the rest are left.
 /// </summary>
-public sealed class SweepDashboardState(string name, IReadOnlyList<SweepCell> cells, string outDir) : IDashboardSource
+public sealed class SweepDashboardState : IDashboardSource
 {
+    private readonly string name;
+    private readonly IReadOnlyList<SweepCell> cells;
+    private readonly string outDir;
+    private readonly Meter _meter = new(DashboardMeters.Name);
+
+    public SweepDashboardState(string name, IReadOnlyList<SweepCell> cells, string outDir)
+    {
+        (this.name, this.cells, this.outDir) = (name, cells, outDir);
+        _meter.CreateObservableGauge("actors_sweep_cells", () =>
+        {
+            var s = Snapshot();
+            return new[] { "done", "running", "left" }.Select(state => new Measurement<long>(s[state]!.GetValue<int>(), new KeyValuePair<string, object?>("state", state))).ToArray();
+        }, description: "sweep cells by state");
+    }
+
     public JsonObject Snapshot()
     {
         var grid = new JsonArray();
@@ -49,14 +64,7 @@ public sealed class SweepDashboardState(string name, IReadOnlyList<SweepCell> ce
         };
     }
 
-    public string Prometheus()
-    {
-        var s = Snapshot();
-        var sb = new StringBuilder("# HELP actors_sweep_cells sweep cells by state\n# TYPE actors_sweep_cells gauge\n");
-        foreach (var state in new[] { "done", "running", "left" })
-            sb.Append(CultureInfo.InvariantCulture, $"actors_sweep_cells{{state=\"{state}\"}} {s[state]!.GetValue<int>()}\n");
-        return sb.ToString();
-    }
+    public string MeterName => DashboardMeters.Name;
 
     private static long? LastStep(string metrics)
     {
@@ -74,7 +82,5 @@ public sealed class SweepDashboardState(string name, IReadOnlyList<SweepCell> ce
         }
     }
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() => _meter.Dispose();
 }
