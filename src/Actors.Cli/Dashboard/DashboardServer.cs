@@ -195,6 +195,8 @@ public sealed class DashboardState : IDashboardSource
                 state["final_test_accuracy"] = s["final_test_accuracy"]?.DeepClone();
                 state["final_test_loss"] = s["final_test_loss"]?.DeepClone();
                 state["updates_dropped"] = s["updates_dropped"]?.DeepClone();
+                state["staleness_mean"] = s["staleness_mean"]?.DeepClone();
+                state["staleness_max"] = s["staleness_max"]?.DeepClone();
             }
             catch (JsonException)
             {
