@@ -35,8 +35,9 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
             Console.WriteLine(JsonSerializer.Serialize(new { members = status.Members, runs = status.Runs }, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
             return 0;
         }
-        var members = new Table().AddColumns("member", "roles", "status", "reachable");
-        foreach (var m in status.Members) members.AddRow(Markup.Escape(m.Address), string.Join(",", m.Roles), m.Status, m.Reachable ? "yes" : "[red]no[/]");
+        var members = new Table().AddColumns("member", "roles", "status", "reachable", "updates/s");
+        foreach (var m in status.Members)
+            members.AddRow(Markup.Escape(m.Address), string.Join(",", m.Roles), m.Status, m.Reachable ? "yes" : "[red]no[/]", m.UpdatesPerSecond.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture));
         AnsiConsole.Write(members);
         if (status.Runs.Length == 0)
         {

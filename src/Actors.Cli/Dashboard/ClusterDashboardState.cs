@@ -73,7 +73,7 @@ public sealed class ClusterDashboardState : IDashboardSource
             {
                 var roles = new JsonArray();
                 foreach (var r in m.Roles) roles.Add(r);
-                members.Add(new JsonObject { ["address"] = m.Address, ["roles"] = roles, ["status"] = m.Status, ["reachable"] = m.Reachable });
+                members.Add(new JsonObject { ["address"] = m.Address, ["roles"] = roles, ["status"] = m.Status, ["reachable"] = m.Reachable, ["updates_per_s"] = m.UpdatesPerSecond });
             }
             foreach (var r in s.Runs)
                 runs.Add(new JsonObject { ["run"] = r.RunId, ["name"] = r.Name, ["state"] = r.State, ["step"] = r.Step, ["steps"] = r.Steps, ["outcome"] = r.Outcome });

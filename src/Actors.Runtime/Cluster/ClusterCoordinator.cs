@@ -26,6 +26,7 @@ public sealed class ClusterCoordinator : ReceiveActor
     private int _runs;
     private readonly List<Pending> _queue = [];
     private readonly List<RunInfo> _done = [];
+    private readonly Dictionary<Address, (long Sent, DateTime At, double Rate)> _load = [];
     private const int DoneKept = 50;
 
     private sealed record Pending(string Id, string Hocon, Experiments.ExperimentSpec Spec, IActorRef Client);
@@ -72,6 +73,13 @@ public sealed class ClusterCoordinator : ReceiveActor
         Receive<SubmitRun>(OnSubmit);
         Receive<StatusQuery>(_ => Sender.Tell(Status()));
         Receive<RunStep>(s => _run?.Id == s.RunId, s => _run!.Step = Math.Max(_run.Step, s.Step));
+        Receive<NodeLoad>(l => _run?.Id == l.RunId, l =>
+        {
+            var node = NodeOf(Sender);
+            var now = DateTime.UtcNow;
+            double rate = _load.TryGetValue(node, out var last) && now > last.At ? Math.Max(0, l.UpdatesSent - last.Sent) / (now - last.At).TotalSeconds : 0;
+            _load[node] = (l.UpdatesSent, now, rate);
+        });
         Receive<AggregatorReady>(r => _run?.Id == r.RunId, OnAggregatorReady);
         Receive<WorkersReady>(r => _run?.Id == r.RunId, OnWorkersReady);
         Receive<WorkersCrashed>(c => _run?.Id == c.RunId, c =>
@@ -164,7 +172,8 @@ public sealed class ClusterCoordinator : ReceiveActor
     {
         var state = _cluster.State;
         var members = state.Members.OrderBy(m => m, Member.AgeOrdering)
-            .Select(m => new MemberInfo(m.Address.ToString(), [.. m.Roles.Order(StringComparer.Ordinal)], m.Status.ToString(), !state.Unreachable.Contains(m)))
+            .Select(m => new MemberInfo(m.Address.ToString(), [.. m.Roles.Order(StringComparer.Ordinal)], m.Status.ToString(), !state.Unreachable.Contains(m),
+                _load.TryGetValue(m.Address, out var load) ? Math.Round(load.Rate, 1) : 0))
             .ToArray();
         var runs = new List<RunInfo>(_done);
         if (_run is { } r) runs.Add(new RunInfo(r.Id, r.Name, "running", r.Step, r.Steps, ""));
@@ -335,6 +344,7 @@ public sealed class ClusterCoordinator : ReceiveActor
     private void End(Run run, string state, string outcome)
     {
         _done.Add(new RunInfo(run.Id, run.Name, state, run.Step, run.Steps, outcome));
+        _load.Clear();
         if (_done.Count > DoneKept) _done.RemoveAt(0);
         run.Timeout?.Cancel();
         Context.Unwatch(run.Client);

@@ -28,8 +28,14 @@ public static class ClusterProtocol
 
     public sealed record ClusterStatus(MemberInfo[] Members, RunInfo[] Runs) : IClusterMessage;
 
-    /// <summary>A cluster member as the coordinator's node sees it: status (Up, Joining, Leaving...) and whether it is reachable.</summary>
-    public sealed record MemberInfo(string Address, string[] Roles, string Status, bool Reachable) : IClusterMessage;
+    /// <summary>
+    /// A cluster member as the coordinator's node sees it: status (Up, Joining, Leaving...), whether it is reachable, and the
+    /// learning messages its workers sent per second over the last report (<see cref="NodeLoad"/>; 0 when it hosts none).
+    /// </summary>
+    public sealed record MemberInfo(string Address, string[] Roles, string Status, bool Reachable, double UpdatesPerSecond = 0) : IClusterMessage;
+
+    /// <summary>Worker host to coordinator, once a second while a run goes: the updates this node's workers have sent so far.</summary>
+    public sealed record NodeLoad(string RunId, long UpdatesSent) : IClusterMessage;
 
     /// <summary>A run: <paramref name="State"/> is queued, running, completed or failed; <paramref name="Outcome"/> the failure reason or "".</summary>
     public sealed record RunInfo(string RunId, string Name, string State, long Step, long Steps, string Outcome) : IClusterMessage;

@@ -181,6 +181,8 @@ internal sealed class WorkerHost : ReceiveActor
     private readonly CollusionBoard _collusion = new();
     private readonly List<IActorRef> _honest = [], _byzantine = [];
     private ParameterServerParts? _parts;
+    private ClusterNetwork? _network;
+    private ICancelable? _load;
     private IActorRef[] _taps = [];
     private string[] _paths = [];
 
@@ -193,7 +195,10 @@ internal sealed class WorkerHost : ReceiveActor
             Point(r.Aggregator);
             Sender.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, _paths));
         });
+        Receive<ReportLoad>(_ => _order.Coordinator.Tell(new NodeLoad(_order.RunId, _network?.Stats.MessagesSent ?? 0)));
     }
+
+    private sealed record ReportLoad;
 
     private void Point(IActorRef aggregator)
     {
@@ -209,7 +214,7 @@ internal sealed class WorkerHost : ReceiveActor
             _parts = ClusterKinds.Parts(spec, w => _log.Warning(w));
             var provider = ((ExtendedActorSystem)Context.System).Provider;
             var timing = new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total);
-            var network = new ClusterNetwork(Context.System, timing);
+            var network = _network = new ClusterNetwork(Context.System, timing);
             var clock = new RealtimeClock(Context.System.Scheduler);
             int honest = spec.Workers.Honest;
             var paths = new string[_order.WorkerIds.Length];
@@ -229,6 +234,7 @@ internal sealed class WorkerHost : ReceiveActor
             Point(_order.Aggregator);
             _paths = paths;
             _order.Coordinator.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, paths));
+            _load = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), Self, new ReportLoad(), Self);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -246,6 +252,7 @@ internal sealed class WorkerHost : ReceiveActor
     // The children have stopped by now: their parts and the shared crafting board can go.
     protected override void PostStop()
     {
+        _load?.Cancel();
         _collusion.Dispose();
         _parts?.Dispose();
     }
