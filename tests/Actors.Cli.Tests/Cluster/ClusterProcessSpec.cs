@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Actors.Cli.Commands;
 using Xunit.Abstractions;
@@ -40,7 +38,7 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
     [Fact(Timeout = 150_000)]
     public async Task Run_survives_a_killed_worker_node_and_writes_summary()
     {
-        var port = FreePort();
+        var port = TestProcesses.FreePort();
         var seed = $"127.0.0.1:{port}";
         var up = new ConcurrentDictionary<string, bool>();
         Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--roles", "aggregator"], up);
@@ -80,11 +78,11 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
     [Fact(Timeout = 90_000)]
     public async Task Children_of_up_stop_when_up_is_killed()
     {
-        var port = FreePort();
+        var port = TestProcesses.FreePort();
         var up = new ConcurrentDictionary<string, bool>();
         var parent = Start("up", ["up", "--nodes", "2", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], up);
         await WaitFor(() => _log.Any(l => l.Contains("[node1] node up:", StringComparison.Ordinal)), TimeSpan.FromSeconds(60), "up's nodes up");
-        var children = Process.GetProcesses().Where(p => ParentOf(p.Id) == parent.Id).ToList();
+        var children = Process.GetProcesses().Where(p => TestProcesses.ParentOf(p.Id) == parent.Id).ToList();
         Assert.Equal(2, children.Count);
         parent.Kill(); // SIGKILL: up gets no chance to stop its children
         var clock = Stopwatch.StartNew();
@@ -92,19 +90,6 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         foreach (var c in children.Where(c => !c.HasExited)) c.Kill();
         Assert.True(children.All(c => c.HasExited), "a child outlived its parent");
         _log.Enqueue($"children gone {clock.Elapsed.TotalSeconds:0.0} s after the parent");
-    }
-
-    private static int ParentOf(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return -1;
-        }
     }
 
     /// <summary>
@@ -115,7 +100,7 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
     [Fact(Timeout = 150_000)]
     public async Task A_federated_run_spreads_its_client_slots_over_worker_nodes_and_vanished_clients_cross_nodes_too()
     {
-        var port = FreePort();
+        var port = TestProcesses.FreePort();
         var seed = $"127.0.0.1:{port}";
         var up = new ConcurrentDictionary<string, bool>();
         Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--roles", "aggregator"], up);
@@ -176,7 +161,7 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
     [Fact(Timeout = 180_000)]
     public async Task Byzantine_workers_attack_across_nodes_like_they_do_in_one_process()
     {
-        var port = FreePort();
+        var port = TestProcesses.FreePort();
         var seed = $"127.0.0.1:{port}";
         var up = new ConcurrentDictionary<string, bool>();
         Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--roles", "aggregator"], up);
@@ -223,7 +208,7 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
     [Fact(Timeout = 150_000)]
     public async Task Two_runs_submitted_at_once_both_complete_one_after_the_other_and_status_lists_them()
     {
-        var port = FreePort();
+        var port = TestProcesses.FreePort();
         var seed = $"127.0.0.1:{port}";
         var up = new ConcurrentDictionary<string, bool>();
         Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--roles", "aggregator"], up);
@@ -267,7 +252,7 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
     [Fact(Timeout = 180_000)]
     public async Task Gossip_peers_spread_over_nodes_converge_as_in_simulation_and_a_killed_node_is_churn_that_does_not_come_back()
     {
-        var port = FreePort();
+        var port = TestProcesses.FreePort();
         var seed = $"127.0.0.1:{port}";
         var up = new ConcurrentDictionary<string, bool>();
         Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--roles", "aggregator"], up);
@@ -321,7 +306,7 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
     [Fact(Timeout = 150_000)]
     public async Task Run_resumes_from_a_checkpoint_when_the_aggregator_node_dies()
     {
-        var port = FreePort();
+        var port = TestProcesses.FreePort();
         var seed = $"127.0.0.1:{port}";
         var up = new ConcurrentDictionary<string, bool>();
         Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], up);
@@ -395,12 +380,5 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
             await Task.Delay(200);
         }
         _log.Enqueue($"{what} after {clock.Elapsed.TotalSeconds:0.0} s");
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

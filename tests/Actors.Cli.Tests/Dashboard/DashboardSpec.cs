@@ -33,22 +33,8 @@ public sealed class DashboardSpec(ITestOutputHelper output) : IDisposable
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)");
         var runDir = Path.Combine(_dir, "run");
-        var info = UpCommand.SelfStartInfo(["run", "--quiet", "--dashboard", "0", "--dashboard-hold", "60", "--out", runDir,
-            "--set", "experiment.steps=500", "--set", "experiment.eval-every=50"]);
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        var url = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _run = Process.Start(info)!;
-        _run.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            _log.Enqueue(e.Data);
-            if (e.Data.StartsWith("dashboard: http", StringComparison.Ordinal)) url.TrySetResult(e.Data["dashboard: ".Length..].Split(' ')[0]);
-        };
-        _run.ErrorDataReceived += (_, e) => { if (e.Data is not null) _log.Enqueue("! " + e.Data); };
-        _run.BeginOutputReadLine();
-        _run.BeginErrorReadLine();
-        var address = await url.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var address = await StartWithDashboard(["run", "--quiet", "--dashboard", "0", "--dashboard-hold", "60", "--out", runDir,
+            "--set", "experiment.steps=500", "--set", "experiment.eval-every=50"], TimeSpan.FromSeconds(30));
         Assert.StartsWith("http://127.0.0.1:", address, StringComparison.Ordinal); // loopback by default
 
         using var playwright = await Playwright.CreateAsync();
@@ -96,25 +82,8 @@ public sealed class DashboardSpec(ITestOutputHelper output) : IDisposable
     public async Task The_cluster_page_of_up_lists_the_three_members_and_shows_a_killed_worker_node_as_gone()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)");
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        var info = UpCommand.SelfStartInfo(["up", "--nodes", "3", "--port", port.ToString(CultureInfo.InvariantCulture), "--dashboard", "0"]);
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        var url = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _run = Process.Start(info)!;
-        _run.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            _log.Enqueue(e.Data);
-            if (e.Data.StartsWith("dashboard: http", StringComparison.Ordinal)) url.TrySetResult(e.Data["dashboard: ".Length..].Split(' ')[0]);
-        };
-        _run.ErrorDataReceived += (_, e) => { if (e.Data is not null) _log.Enqueue("! " + e.Data); };
-        _run.BeginOutputReadLine();
-        _run.BeginErrorReadLine();
-        var address = await url.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        int port = TestProcesses.FreePort();
+        var address = await StartWithDashboard(["up", "--nodes", "3", "--port", port.ToString(CultureInfo.InvariantCulture), "--dashboard", "0"], TimeSpan.FromSeconds(60));
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
@@ -126,11 +95,11 @@ public sealed class DashboardSpec(ITestOutputHelper output) : IDisposable
         Assert.Contains("worker", roles, StringComparison.Ordinal);
 
         // Kill one worker node process (a child of up): the page shows it unreachable, then gone; up and the others stay.
-        var worker = Process.GetProcesses().Where(p => ParentOf(p.Id) == _run.Id)
+        var worker = Process.GetProcesses().Where(p => TestProcesses.ParentOf(p.Id) == _run!.Id)
             .First(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Contains("worker", StringComparison.Ordinal));
         worker.Kill();
         await page.WaitForFunctionAsync("() => document.querySelectorAll('tr.member[data-reachable=\"true\"]').length === 2", null, new() { Timeout = 60_000 });
-        Assert.False(_run.HasExited, "up carries on without the killed node");
+        Assert.False(_run!.HasExited, "up carries on without the killed node");
         var artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
         Directory.CreateDirectory(artifacts);
         await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "dashboard-cluster.png"), FullPage = true });
@@ -151,24 +120,10 @@ public sealed class DashboardSpec(ITestOutputHelper output) : IDisposable
               seeds = [1, 2]
             }
             """);
-        var info = UpCommand.SelfStartInfo(["sweep", file, "--out", Path.Combine(_dir, "sweep"), "--parallel", "1", "--dashboard", "0"]);
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        var url = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _run = Process.Start(info)!;
-        _run.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            _log.Enqueue(e.Data);
-            if (e.Data.StartsWith("dashboard: http", StringComparison.Ordinal)) url.TrySetResult(e.Data["dashboard: ".Length..].Split(' ')[0]);
-        };
-        _run.ErrorDataReceived += (_, e) => { if (e.Data is not null) _log.Enqueue("! " + e.Data); };
-        _run.BeginOutputReadLine();
-        _run.BeginErrorReadLine();
-        var address = new Uri(await url.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        var address = new Uri(await StartWithDashboard(["sweep", file, "--out", Path.Combine(_dir, "sweep"), "--parallel", "1", "--dashboard", "0"], TimeSpan.FromSeconds(30)));
         using var http = new HttpClient();
         var states = new List<(int Done, int Running, int Left)>();
-        while (!_run.HasExited)
+        while (!_run!.HasExited)
         {
             try
             {
@@ -189,16 +144,23 @@ public sealed class DashboardSpec(ITestOutputHelper output) : IDisposable
         Assert.True(states.Select(s => s.Done).SequenceEqual(states.Select(s => s.Done).Order()), "done only grows");
     }
 
-    private static int ParentOf(int pid)
+    /// <summary>Starts the CLI with <paramref name="args"/> (which ask for a dashboard) and returns the address it prints.</summary>
+    private async Task<string> StartWithDashboard(string[] args, TimeSpan wait)
     {
-        try
+        var info = UpCommand.SelfStartInfo(args);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        var url = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _run = Process.Start(info)!;
+        _run.OutputDataReceived += (_, e) =>
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return -1;
-        }
+            if (e.Data is null) return;
+            _log.Enqueue(e.Data);
+            if (e.Data.StartsWith("dashboard: http", StringComparison.Ordinal)) url.TrySetResult(e.Data["dashboard: ".Length..].Split(' ')[0]);
+        };
+        _run.ErrorDataReceived += (_, e) => { if (e.Data is not null) _log.Enqueue("! " + e.Data); };
+        _run.BeginOutputReadLine();
+        _run.BeginErrorReadLine();
+        return await url.Task.WaitAsync(wait);
     }
 }
