@@ -186,6 +186,14 @@ public sealed class DashboardState : IDashboardSource
             ["rows"] = data,
             ["config"] = ReadText("config.hocon"),
         };
+        if (_progress.LastBook is { } book)
+        {
+            var drops = new JsonObject();
+            foreach (var (reason, count) in book.Drops.OrderBy(d => d.Key, StringComparer.Ordinal)) drops[reason] = count;
+            state["updates_dropped"] = drops;
+            state["staleness_mean"] = Math.Round(book.StalenessMean, 4);
+            state["staleness_max"] = book.StalenessMax;
+        }
         if (ReadText("summary.json") is { Length: > 0 } summary)
         {
             try

@@ -18,4 +18,14 @@ public sealed class RunProgress(long totalSteps)
         Volatile.Write(ref _loss, loss);
         Volatile.Write(ref _accuracy, accuracy);
     }
+
+    private Book? _book;
+
+    /// <summary>The aggregator's drops by reason and staleness as of its last evaluation (null before one; local runs only).</summary>
+    public Book? LastBook => Volatile.Read(ref _book);
+
+    public void ReportBook(IReadOnlyDictionary<string, long> drops, double stalenessMean, long stalenessMax) =>
+        Volatile.Write(ref _book, new Book(drops, stalenessMean, stalenessMax));
+
+    public sealed record Book(IReadOnlyDictionary<string, long> Drops, double StalenessMean, long StalenessMax);
 }

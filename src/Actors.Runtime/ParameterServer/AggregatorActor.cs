@@ -231,6 +231,8 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
         var s = _network.Stats;
         var counters = new RunCounters(_server.Version, _book.UpdatesApplied, _clock.Now.TotalSeconds, s.MessagesSent, s.BytesSent, s.BytesUplink, s.BytesUplinkUncompressed);
         _evaluator.Tell(new EvaluateSnapshot(counters, CurrentModel(), final, PruningFigures()));
+        var (mean, max) = _book.Staleness();
+        _progress.ReportBook(_book.Drops(), mean, max); // what a live view shows between rows (the dashboard)
     }
 
     /// <summary>metrics.csv's pruning columns: the sparsity and the weights that came back into the mask since the previous evaluation.</summary>

@@ -34,6 +34,16 @@ public sealed class UpdateBook(int workers)
         if (worker >= 0) _dropped[worker] += count;
     }
 
+    /// <summary>Drops so far by reason (a copy).</summary>
+    public IReadOnlyDictionary<string, long> Drops() => new Dictionary<string, long>(_drops);
+
+    /// <summary>Mean and largest staleness of the updates accepted so far (0, 0 before any).</summary>
+    public (double Mean, long Max) Staleness()
+    {
+        long n = _staleness.Values.Sum();
+        return n == 0 ? (0, 0) : (_staleness.Sum(p => (double)p.Key * p.Value) / n, _staleness.Keys.Last());
+    }
+
     public AggregatorCounters Counters(long messages, long bytes, long uplink, long uplinkUncompressed) =>
         new(UpdatesApplied, messages, bytes, uplink, uplinkUncompressed, new Dictionary<string, long>(_drops), new SortedDictionary<long, long>(_staleness),
             [.. _accepted], [.. _dropped]);

@@ -58,6 +58,9 @@ public sealed class DashboardSpec(ITestOutputHelper output) : IDisposable
         var summary = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(runDir, "summary.json")))!.AsObject();
         Assert.Equal(summary["final_test_accuracy"]!.GetValue<double>(), shown);
         Assert.Equal("500 / 500", await page.InnerTextAsync("#step"));
+        // Staleness and drops by reason come from the aggregator's book: a synchronous run has none of either.
+        Assert.Equal("0.00 / 0", await page.InnerTextAsync("#staleness"));
+        Assert.Equal("0", await page.InnerTextAsync("#dropped"));
         Assert.Equal(11, int.Parse(await page.GetAttributeAsync("#accuracy-curve", "data-points") ?? "0", CultureInfo.InvariantCulture));
 
         var artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
