@@ -78,7 +78,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         if (settings.Cluster is { } target) await ClusterRunClient.Probe(target, connectTimeout, cancellation).ConfigureAwait(false); // before the run directory exists
         RunDirectory.Claim(outDir, settings.Force); // before any data is loaded: a directory that cannot be written, or holds an earlier run
         var progress = new RunProgress(spec.Steps);
-        AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Architecture} on {spec.Data.Dataset}, {spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}, {ConfigEnum.Name(spec.Timing.Mode)} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir} (data: {Learning.Data.DatasetLocator.Describe(spec.Data.Dataset, spec.Data.Path)}{(estimate is { } e ? $", peak memory ~{MemoryBudget.Gib(e)}" : "")})");
+        AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Architecture} on {spec.Data.Dataset}, {Participants(spec)}, {ConfigEnum.Name(spec.Timing.Mode)} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir} (data: {Learning.Data.DatasetLocator.Describe(spec.Data.Dataset, spec.Data.Path)}{(estimate is { } e ? $", peak memory ~{MemoryBudget.Gib(e)}" : "")})");
         if (kind.Banner(spec) is { } banner) AnsiConsole.WriteLine(banner);
 
         await using var dashboard = settings.Dashboard is { IsSet: true } d
@@ -112,6 +112,14 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             }
         }
         return 0;
+    }
+
+    /// <summary>Who takes part, for the banner: gossip nodes on their topology, or workers and the aggregator.</summary>
+    private static string Participants(ExperimentSpec spec)
+    {
+        if (spec.Kind != Runtime.Gossip.GossipKind.KindName) return $"{spec.Workers.Honest}+{spec.Workers.Byzantine} workers, {spec.Aggregator.Type}";
+        var g = Runtime.Gossip.GossipSection.Of(spec);
+        return $"{g.Topology.Nodes} gossip nodes ({g.Algorithm}, {g.Topology.Type})";
     }
 
     /// <summary>A summary.json number for the terminal; a non-finite figure (null in summary.json) reads "n/a".</summary>
