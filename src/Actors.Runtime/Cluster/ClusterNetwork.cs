@@ -107,9 +107,11 @@ public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = nul
 /// Lets every learning actor of a cluster node receive side-channel messages: a <see cref="BulkHandle"/> of a learning
 /// message is claimed (its bytes fetched and decoded) and piped back to the actor as the message itself; a transfer that
 /// failed (<see cref="BulkDropped"/>) is swallowed (the transport counted it).
-/// Per-sender credit: at most <see cref="MaxClaimsPerSender"/> claims from one sender to one actor are decoded at a time; a
-/// handle beyond that (a flooding peer) has its bytes freed undecoded and reaches the actor as <see cref="LearningMessageRefused"/>,
-/// so a flood costs the receiving node a bounded amount of decoding and memory whatever its rate.
+/// Per-sender credit on worker updates: at most <see cref="MaxClaimsPerSender"/> update claims from one sender to one actor are
+/// decoded at a time; an update beyond that (a flooding peer) has its bytes freed undecoded and reaches the actor as
+/// <see cref="LearningMessageRefused"/>, so a flood costs the receiving node a bounded amount of decoding and memory whatever
+/// its rate. Only updates: a refused update is a counted drop, while a refused broadcast, tap, gossip packet or snapshot would
+/// leave its receiver waiting for it.
 /// </summary>
 public sealed class ClusterInbound : IInboundAdapter
 {
@@ -121,6 +123,11 @@ public sealed class ClusterInbound : IInboundAdapter
         if (ClusterNetwork.IsLearningMessage(message))
         {
             var handle = (BulkHandle)message;
+            if (handle.Codec != ClusterNetwork.UpdateCodec)
+            {
+                ClusterNetwork.Claim(system, handle).PipeTo(self, sender);
+                return true;
+            }
             var key = (self, sender);
             if (_inFlight.AddOrUpdate(key, 1, (_, n) => n + 1) > MaxClaimsPerSender)
             {

@@ -41,5 +41,12 @@ public sealed class InboundCreditSpec() : TestKit(ConfigurationFactory.ParseStri
         // Another sender has its own credit.
         Assert.True(inbound.TryIntercept(Handle(), TestActor, honest.Ref, Sys));
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+
+        // Only updates are held to the credit: a broadcast, tap, gossip packet or snapshot refused would leave its receiver waiting.
+        var peer = CreateTestProbe("peer");
+        foreach (var codec in new[] { ClusterNetwork.BroadcastCodec, ClusterNetwork.TapCodec, ClusterNetwork.GossipPacketCodec, ClusterNetwork.GossipSnapshotCodec })
+            for (int i = 0; i < ClusterInbound.MaxClaimsPerSender + 2; i++)
+                Assert.True(inbound.TryIntercept(new BulkHandle(endpoint, Guid.NewGuid(), 1024, codec), TestActor, peer.Ref, Sys));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(500));
     }
 }
