@@ -7,6 +7,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using Actors.Runtime.Cluster;
+using Actors.Runtime.Output;
 
 namespace Actors.LoadTests.Chaos;
 
@@ -203,22 +204,8 @@ public static class ChaosRunner
         yield return new Check("every step ran", steps > 0, $"steps = {steps}");
     }
 
-    private static string LastStep(string runDir)
-    {
-        var metrics = Path.Combine(runDir, "metrics.csv");
-        if (!File.Exists(metrics)) return "-";
-        try
-        {
-            using var s = new FileStream(metrics, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var r = new StreamReader(s);
-            var last = r.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).LastOrDefault();
-            return last?.Split(',')[0] ?? "-";
-        }
-        catch (IOException)
-        {
-            return "-";
-        }
-    }
+    private static string LastStep(string runDir) =>
+        LiveMetrics.LastStep(Path.Combine(runDir, "metrics.csv"))?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
     private static void WriteReport(string dir, ChaosScenario s, List<string> timeline, List<Check> checks, JsonObject? summary, bool passed, double seconds,
         ConcurrentQueue<string> log)

@@ -76,11 +76,8 @@ public sealed class SeedCommand : AsyncCommand<SeedCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellation)
     {
         var roles = new[] { "seed", "coordinator" }.Concat(settings.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToArray();
-        await using var dashboard = settings.Dashboard is { IsSet: true } d
-            ? await Dashboard.DashboardServer.Start(new Dashboard.ClusterDashboardState($"{settings.Host ?? "127.0.0.1"}:{settings.Port ?? 4053}"),
-                Dashboard.DashboardServer.Port(d, context.Arguments), settings.DashboardBind).ConfigureAwait(false)
-            : null;
-        if (dashboard is not null) Console.WriteLine($"dashboard: {dashboard.Url}");
+        await using var dashboard = await Dashboard.DashboardServer.StartIfAsked(settings.Dashboard, context.Arguments, settings.DashboardBind,
+            () => new Dashboard.ClusterDashboardState($"{settings.Host ?? "127.0.0.1"}:{settings.Port ?? 4053}")).ConfigureAwait(false);
         return await NodeCommand.Serve(new ClusterConfigOptions { Roles = roles, Host = settings.Host, Port = settings.Port, Overrides = settings.Set }, "seed", cancellation)
             .ConfigureAwait(false);
     }

@@ -81,11 +81,8 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         AnsiConsole.MarkupLineInterpolated($"[bold]{spec.Name}[/]: {spec.Model.Architecture} on {spec.Data.Dataset}, {Participants(spec)}, {ConfigEnum.Name(spec.Timing.Mode)} timing, {spec.Mode} mode, {spec.Steps} steps -> {outDir} (data: {Learning.Data.DatasetLocator.Describe(spec.Data.Dataset, spec.Data.Path)}{(estimate is { } e ? $", peak memory ~{MemoryBudget.Gib(e)}" : "")})");
         if (kind.Banner(spec) is { } banner) AnsiConsole.WriteLine(banner);
 
-        await using var dashboard = settings.Dashboard is { IsSet: true } d
-            ? await Dashboard.DashboardServer.Start(new Dashboard.DashboardState(spec.Name, outDir, progress), Dashboard.DashboardServer.Port(d, context.Arguments),
-                settings.DashboardBind).ConfigureAwait(false)
-            : null;
-        if (dashboard is not null) Console.WriteLine($"dashboard: {dashboard.Url}");
+        await using var dashboard = await Dashboard.DashboardServer.StartIfAsked(settings.Dashboard, context.Arguments, settings.DashboardBind,
+            () => new Dashboard.DashboardState(spec.Name, outDir, progress)).ConfigureAwait(false);
 
         using var stop = new StopSignal(cancellation); // Ctrl-C or SIGTERM: cancel the run; rows written so far stay
         var run = settings.Cluster is { } address

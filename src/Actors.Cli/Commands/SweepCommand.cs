@@ -60,11 +60,8 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
             AnsiConsole.MarkupLineInterpolated($"results: {Path.Combine(outDir, "results.md")}");
             return 0;
         }
-        await using var dashboard = settings.Dashboard is { IsSet: true } d
-            ? await Dashboard.DashboardServer.Start(new Dashboard.SweepDashboardState(Path.GetFileNameWithoutExtension(settings.File), Sweep.Plan(settings.File, settings.Set).Cells, outDir),
-                Dashboard.DashboardServer.Port(d, context.Arguments), settings.DashboardBind).ConfigureAwait(false)
-            : null;
-        if (dashboard is not null) Console.WriteLine($"dashboard: {dashboard.Url}");
+        await using var dashboard = await Dashboard.DashboardServer.StartIfAsked(settings.Dashboard, context.Arguments, settings.DashboardBind,
+            () => new Dashboard.SweepDashboardState(Path.GetFileNameWithoutExtension(settings.File), Sweep.Plan(settings.File, settings.Set).Cells, outDir)).ConfigureAwait(false);
         using var stop = new StopSignal(cancellation); // Ctrl-C or SIGTERM: stop, report the finished cells; a re-run resumes
         int failed = await Sweep.Run(settings.File, settings.Set, outDir, settings.Parallel ?? Environment.ProcessorCount,
             line => Console.WriteLine(line), ErrorHandling.Warn, stop.Token).ConfigureAwait(false);

@@ -50,11 +50,8 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
                 children.Add(Spawn(["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker", .. sets], $"node{i}"));
             Console.WriteLine($"cluster of {settings.Nodes} processes; seed akka.tcp://actors@{seed}");
             Console.WriteLine($"run an experiment: actors run EXPERIMENT --cluster {seed}    (Ctrl-C here stops the cluster)");
-            await using var dashboard = settings.Dashboard is { IsSet: true } d
-                ? await Dashboard.DashboardServer.Start(new Dashboard.ClusterDashboardState(seed), Dashboard.DashboardServer.Port(d, context.Arguments), settings.DashboardBind)
-                    .ConfigureAwait(false)
-                : null;
-            if (dashboard is not null) Console.WriteLine($"dashboard: {dashboard.Url}");
+            await using var dashboard = await Dashboard.DashboardServer.StartIfAsked(settings.Dashboard, context.Arguments, settings.DashboardBind,
+                () => new Dashboard.ClusterDashboardState(seed)).ConfigureAwait(false);
             // A worker node that exits is a node lost (the cluster and its runs carry on); the seed exiting ends the cluster.
             for (int i = 1; i < children.Count; i++)
             {

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Actors.Runtime.Engine;
 using Actors.Runtime.Experiments;
+using Actors.Runtime.Output;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -34,6 +35,30 @@ public sealed class DashboardServer : IAsyncDisposable
     }
 
     public const int DefaultPort = 8090;
+
+    /// <summary>
+    /// The dashboard a verb's `--dashboard [PORT]` asks for, started and its address printed; null when the flag is absent
+    /// (then <paramref name="source"/> is not built).
+    /// </summary>
+    public static async Task<DashboardServer?> StartIfAsked(Spectre.Console.Cli.FlagValue<int>? flag, IReadOnlyList<string> arguments, string bind,
+        Func<IDashboardSource> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (flag is not { IsSet: true }) return null;
+        var state = source();
+        DashboardServer server;
+        try
+        {
+            server = await Start(state, Port(flag, arguments), bind).ConfigureAwait(false);
+        }
+        catch
+        {
+            state.Dispose(); // its meter and, for a cluster, its polling loop
+            throw;
+        }
+        Console.WriteLine($"dashboard: {server.Url}");
+        return server;
+    }
 
     /// <summary>The port `--dashboard [PORT]` asks for: a bare `--dashboard` is <see cref="DefaultPort"/>, `--dashboard 0` a free one.</summary>
     public static int Port(Spectre.Console.Cli.FlagValue<int> flag, IReadOnlyList<string> arguments)
@@ -221,30 +246,19 @@ public sealed class DashboardState : IDashboardSource
         return rows.Count > 0 && i >= 0 && i < rows[^1].Length && double.TryParse(rows[^1][i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
     }
 
+    /// <summary>metrics.csv as it is now, re-read only when it grew.</summary>
     private (string[] Header, List<string[]> Rows) Rows()
     {
         var path = Path.Combine(_runDirectory, "metrics.csv");
+        long length = File.Exists(path) ? new FileInfo(path).Length : -1;
         lock (_gate)
         {
-            try
+            if (length != _csv.Length)
             {
-                var info = new FileInfo(path);
-                if (!info.Exists) return ([], []);
-                if (info.Length != _csv.Length)
-                {
-                    using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                    using var r = new StreamReader(s);
-                    var lines = r.ReadToEnd().Split('\n');
-                    // Only whole lines: the last one may be half written.
-                    var complete = lines.Take(lines.Length - 1).Where(l => l.Length > 0).Select(l => l.TrimEnd('\r').Split(',')).ToList();
-                    _csv = (info.Length, complete.Skip(1).ToList(), complete.Count > 0 ? complete[0] : []);
-                }
-                return (_csv.Header, _csv.Rows);
+                var (header, rows) = LiveMetrics.Read(path);
+                _csv = (length, rows, header);
             }
-            catch (IOException)
-            {
-                return (_csv.Header, _csv.Rows);
-            }
+            return (_csv.Header, _csv.Rows);
         }
     }
 

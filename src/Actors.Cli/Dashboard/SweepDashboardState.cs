@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Actors.Runtime.Output;
 using Actors.Runtime.Running;
 
 namespace Actors.Cli.Dashboard;
@@ -41,7 +42,7 @@ public sealed class SweepDashboardState : IDashboardSource
                 entry["state"] = "done";
                 entry["final_test_accuracy"] = summary["final_test_accuracy"]?.DeepClone();
             }
-            else if (LastStep(Path.Combine(dir, "metrics.csv")) is { } step)
+            else if (LiveMetrics.LastStep(Path.Combine(dir, "metrics.csv")) is { } step)
             {
                 running++;
                 entry["state"] = "running";
@@ -65,22 +66,6 @@ public sealed class SweepDashboardState : IDashboardSource
     }
 
     public string MeterName => DashboardMeters.Name;
-
-    private static long? LastStep(string metrics)
-    {
-        try
-        {
-            if (!File.Exists(metrics)) return null;
-            using var f = new FileStream(metrics, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var r = new StreamReader(f);
-            var rows = r.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
-            return rows.Count > 0 && long.TryParse(rows[^1].Split(',')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var step) ? step : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -15,7 +15,7 @@ namespace Actors.Runtime.Cluster;
 /// (<see cref="PeersLost"/>: the topology re-plans without them, the evaluator averages the live ones). Rows go to the client
 /// with the bytes the peers counted where they sent them.
 /// </summary>
-internal sealed class GossipHost : ReceiveActor
+internal sealed class GossipHost : RunHost
 {
     private readonly HostAggregator _order;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -28,6 +28,7 @@ internal sealed class GossipHost : ReceiveActor
     private bool _finalSent, _reported;
 
     public GossipHost(HostAggregator order)
+        : base(order.RunId, order.Coordinator, "gossip host")
     {
         _order = order;
         Receive<StartRun>(s =>
@@ -80,80 +81,53 @@ internal sealed class GossipHost : ReceiveActor
         _evaluator.Tell(new PeersLost(peers));
     }
 
-    protected override void PreStart()
+    protected override void Build()
     {
-        try
-        {
-            _spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
-            _parts = GossipParts.Build(_spec, w => _log.Warning(w));
-            _progress = new RunProgress(_spec.Steps);
-            using (var x0 = _parts.Problem.InitialModel()) _modelBytes = x0.numel() * x0.ElementSize;
-            _evaluator = Context.ActorOf(GossipEvaluatorActor.Props(_parts, Self).WithDispatcher(NodeAgent.TensorDispatcher), "evaluator");
-            _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, Self, _parts.DataSource, _parts.Problem.Dimension));
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            _order.Coordinator.Tell(new NodeFailed(_order.RunId, $"gossip host {Context.System.Name}: {e.GetType().Name}: {e.Message}"));
-            Context.Stop(Self);
-        }
+        _spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
+        _parts = GossipParts.Build(_spec, w => _log.Warning(w));
+        _progress = new RunProgress(_spec.Steps);
+        using (var x0 = _parts.Problem.InitialModel()) _modelBytes = x0.numel() * x0.ElementSize;
+        _evaluator = Context.ActorOf(GossipEvaluatorActor.Props(_parts, Self).WithDispatcher(NodeAgent.TensorDispatcher), "evaluator");
+        _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, Self, _parts.DataSource, _parts.Problem.Dimension));
     }
-
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
-    {
-        _order.Coordinator.Tell(new NodeFailed(_order.RunId, $"gossip: {e.GetType().Name}: {e.Message}"));
-        return Directive.Stop;
-    });
 
     protected override void PostStop() => _parts?.Dispose();
 }
 
 /// <summary>Some peers of one gossip run on this node: the same <see cref="PeerActor"/>s as locally, wired to every peer by id.</summary>
-internal sealed class PeerHost : ReceiveActor
+internal sealed class PeerHost : RunHost
 {
     private readonly HostWorkers _order;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private GossipParts? _parts;
 
-    public PeerHost(HostWorkers order) => _order = order;
+    public PeerHost(HostWorkers order)
+        : base(order.RunId, order.Coordinator, "peers") => _order = order;
 
-    protected override void PreStart()
+    protected override void Build()
     {
-        try
+        var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
+        _parts = GossipParts.Build(spec, w => _log.Warning(w));
+        int n = _parts.Nodes.Count;
+        var timing = new NetworkModel(spec.Timing, spec.Seed, n);
+        var network = new ClusterNetwork(Context.System, timing);
+        var clock = new RealtimeClock(Context.System.Scheduler);
+        var provider = ((ExtendedActorSystem)Context.System).Provider;
+        var local = new List<IActorRef>();
+        var paths = new string[_order.WorkerIds.Length];
+        for (int k = 0; k < _order.WorkerIds.Length; k++)
         {
-            var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
-            _parts = GossipParts.Build(spec, w => _log.Warning(w));
-            int n = _parts.Nodes.Count;
-            var timing = new NetworkModel(spec.Timing, spec.Seed, n);
-            var network = new ClusterNetwork(Context.System, timing);
-            var clock = new RealtimeClock(Context.System.Scheduler);
-            var provider = ((ExtendedActorSystem)Context.System).Provider;
-            var local = new List<IActorRef>();
-            var paths = new string[_order.WorkerIds.Length];
-            for (int k = 0; k < _order.WorkerIds.Length; k++)
-            {
-                int id = _order.WorkerIds[k];
-                var peer = Context.ActorOf(PeerActor.Props(id, _parts.Nodes[id], _parts.Problem, network, clock, timing, simulated: false, spec.Seed)
-                    .WithDispatcher(NodeAgent.TensorDispatcher), $"worker-{id}");
-                local.Add(peer);
-                paths[k] = peer.Path.ToStringWithAddress(provider.DefaultAddress);
-            }
-            // Resolved once this node's peers exist (a local path resolves to the actor only if it is there already).
-            var wire = new PeerWire([.. _order.PeerPaths.Select(provider.ResolveActorRef)], _order.Aggregator);
-            foreach (var peer in local) peer.Tell(wire);
-            _order.Coordinator.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, paths));
+            int id = _order.WorkerIds[k];
+            var peer = Context.ActorOf(PeerActor.Props(id, _parts.Nodes[id], _parts.Problem, network, clock, timing, simulated: false, spec.Seed)
+                .WithDispatcher(NodeAgent.TensorDispatcher), $"worker-{id}");
+            local.Add(peer);
+            paths[k] = peer.Path.ToStringWithAddress(provider.DefaultAddress);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            _order.Coordinator.Tell(new NodeFailed(_order.RunId, $"peer node: {e.GetType().Name}: {e.Message}"));
-            Context.Stop(Self);
-        }
+        // Resolved once this node's peers exist (a local path resolves to the actor only if it is there already).
+        var wire = new PeerWire([.. _order.PeerPaths.Select(provider.ResolveActorRef)], _order.Aggregator);
+        foreach (var peer in local) peer.Tell(wire);
+        _order.Coordinator.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, paths));
     }
-
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
-    {
-        _order.Coordinator.Tell(new NodeFailed(_order.RunId, $"peer: {e.GetType().Name}: {e.Message}"));
-        return Directive.Stop;
-    });
 
     protected override void PostStop() => _parts?.Dispose();
 }

@@ -78,7 +78,7 @@ public sealed class NodeAgent : ReceiveActor
 }
 
 /// <summary>The aggregator and evaluator of one run on this node; relays their results to the coordinator and the client.</summary>
-internal sealed class AggregatorHost : ReceiveActor
+internal sealed class AggregatorHost : RunHost
 {
     private readonly HostAggregator _order;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -89,6 +89,7 @@ internal sealed class AggregatorHost : ReceiveActor
     private bool _finalEvaluated, _reported;
 
     public AggregatorHost(HostAggregator order)
+        : base(order.RunId, order.Coordinator, "aggregator")
     {
         _order = order;
         Receive<StartRun>(s =>
@@ -123,41 +124,27 @@ internal sealed class AggregatorHost : ReceiveActor
         });
     }
 
-    protected override void PreStart()
+    protected override void Build()
     {
-        try
+        var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
+        _parts = ClusterKinds.Parts(spec, w => _log.Warning(w));
+        _progress = new RunProgress(spec.Steps);
+        var scheduler = Context.System.Scheduler;
+        var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher(NodeAgent.TensorDispatcher), "evaluator");
+        var server = _parts.CreateServer();
+        AggregatorCounters? resume = null;
+        if (_order.CheckpointModel is { } checkpoint)
         {
-            var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
-            _parts = ClusterKinds.Parts(spec, w => _log.Warning(w));
-            _progress = new RunProgress(spec.Steps);
-            var scheduler = Context.System.Scheduler;
-            var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher(NodeAgent.TensorDispatcher), "evaluator");
-            var server = _parts.CreateServer();
-            AggregatorCounters? resume = null;
-            if (_order.CheckpointModel is { } checkpoint)
-            {
-                (var state, resume) = CheckpointBlob.Decode(checkpoint);
-                using var model = Learning.Wire.TensorPayload.Decode(state).ToTensor();
-                server.Restore(model, _order.CheckpointVersion);
-                _log.Warning("run {0}: aggregator resumes from the checkpoint at step {1}", _order.RunId, _order.CheckpointVersion);
-            }
-            long checkpointEvery = spec.Cluster.CheckpointEvery;
-            _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new ClusterNetwork(Context.System, new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total)), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery, resume)
-                .WithDispatcher(NodeAgent.TensorDispatcher), "aggregator");
-            _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, _aggregator, _parts.DataSource, _parts.ParameterCount));
+            (var state, resume) = CheckpointBlob.Decode(checkpoint);
+            using var model = Learning.Wire.TensorPayload.Decode(state).ToTensor();
+            server.Restore(model, _order.CheckpointVersion);
+            _log.Warning("run {0}: aggregator resumes from the checkpoint at step {1}", _order.RunId, _order.CheckpointVersion);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            _order.Coordinator.Tell(new NodeFailed(_order.RunId, $"aggregator node {Context.System.Name}: {e.GetType().Name}: {e.Message}"));
-            Context.Stop(Self);
-        }
+        long checkpointEvery = spec.Cluster.CheckpointEvery;
+        _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new ClusterNetwork(Context.System, new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total)), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery, resume)
+            .WithDispatcher(NodeAgent.TensorDispatcher), "aggregator");
+        _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, _aggregator, _parts.DataSource, _parts.ParameterCount));
     }
-
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
-    {
-        _order.Coordinator.Tell(new NodeFailed(_order.RunId, $"aggregator: {e.GetType().Name}: {e.Message}"));
-        return Directive.Stop;
-    });
 
     private void TryReport()
     {
@@ -174,7 +161,7 @@ internal sealed class AggregatorHost : ReceiveActor
 /// Some workers of one run on this node: honest workers and Byzantine actors alike (ids from <c>workers.honest</c> up), the same
 /// actors as a local run. The honest ones tap their updates to the attackers of an omniscient attack wherever those live.
 /// </summary>
-internal sealed class WorkerHost : ReceiveActor
+internal sealed class WorkerHost : RunHost
 {
     private readonly HostWorkers _order;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -187,6 +174,7 @@ internal sealed class WorkerHost : ReceiveActor
     private string[] _paths = [];
 
     public WorkerHost(HostWorkers order)
+        : base(order.RunId, order.Coordinator, "workers")
     {
         _order = order;
         Receive<Rewire>(r =>
@@ -206,48 +194,34 @@ internal sealed class WorkerHost : ReceiveActor
         foreach (var attacker in _byzantine) attacker.Tell(new Wire(aggregator, [], []));
     }
 
-    protected override void PreStart()
+    protected override void Build()
     {
-        try
+        var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
+        _parts = ClusterKinds.Parts(spec, w => _log.Warning(w));
+        var provider = ((ExtendedActorSystem)Context.System).Provider;
+        var timing = new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total);
+        var network = _network = new ClusterNetwork(Context.System, timing);
+        var clock = new RealtimeClock(Context.System.Scheduler);
+        int honest = spec.Workers.Honest;
+        var paths = new string[_order.WorkerIds.Length];
+        for (int k = 0; k < _order.WorkerIds.Length; k++)
         {
-            var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
-            _parts = ClusterKinds.Parts(spec, w => _log.Warning(w));
-            var provider = ((ExtendedActorSystem)Context.System).Provider;
-            var timing = new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total);
-            var network = _network = new ClusterNetwork(Context.System, timing);
-            var clock = new RealtimeClock(Context.System.Scheduler);
-            int honest = spec.Workers.Honest;
-            var paths = new string[_order.WorkerIds.Length];
-            for (int k = 0; k < _order.WorkerIds.Length; k++)
-            {
-                int id = _order.WorkerIds[k];
-                var props = id < honest
-                    ? WorkerActor.Props(id, _parts.Honest[id], _parts.Codecs[id], network, clock, timing, simulated: false)
-                    : ByzantineActor.Props(id, honest, spec.Workers.Total, spec.Workers.Byzantine, _parts.Attacks[id - honest], _parts.Byzantine[id - honest],
-                        _parts.ByzantineCodecs[id - honest], network, clock, timing, simulated: false, spec.Timing.VersionedRounds, spec.Seed, _collusion);
-                var worker = Context.ActorOf(props.WithDispatcher(NodeAgent.TensorDispatcher), $"worker-{id}");
-                (id < honest ? _honest : _byzantine).Add(worker);
-                paths[k] = worker.Path.ToStringWithAddress(provider.DefaultAddress);
-            }
-            // Resolved once this node's attackers exist: a local path resolves to the actor only if it is there already.
-            _taps = [.. _order.PeerPaths.Select(provider.ResolveActorRef)];
-            Point(_order.Aggregator);
-            _paths = paths;
-            _order.Coordinator.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, paths));
-            _load = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), Self, new ReportLoad(), Self);
+            int id = _order.WorkerIds[k];
+            var props = id < honest
+                ? WorkerActor.Props(id, _parts.Honest[id], _parts.Codecs[id], network, clock, timing, simulated: false)
+                : ByzantineActor.Props(id, honest, spec.Workers.Total, spec.Workers.Byzantine, _parts.Attacks[id - honest], _parts.Byzantine[id - honest],
+                    _parts.ByzantineCodecs[id - honest], network, clock, timing, simulated: false, spec.Timing.VersionedRounds, spec.Seed, _collusion);
+            var worker = Context.ActorOf(props.WithDispatcher(NodeAgent.TensorDispatcher), $"worker-{id}");
+            (id < honest ? _honest : _byzantine).Add(worker);
+            paths[k] = worker.Path.ToStringWithAddress(provider.DefaultAddress);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            _order.Coordinator.Tell(new NodeFailed(_order.RunId, $"worker node: {e.GetType().Name}: {e.Message}"));
-            Context.Stop(Self);
-        }
+        // Resolved once this node's attackers exist: a local path resolves to the actor only if it is there already.
+        _taps = [.. _order.PeerPaths.Select(provider.ResolveActorRef)];
+        Point(_order.Aggregator);
+        _paths = paths;
+        _order.Coordinator.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, paths));
+        _load = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), Self, new ReportLoad(), Self);
     }
-
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
-    {
-        _order.Coordinator.Tell(new NodeFailed(_order.RunId, $"worker: {e.GetType().Name}: {e.Message}"));
-        return Directive.Stop;
-    });
 
     // The children have stopped by now: their parts and the shared crafting board can go.
     protected override void PostStop()

@@ -147,8 +147,7 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         }
         Assert.Equal(0, mimeCluster.ExitCode);
         Assert.Equal(0, mimeLocal.ExitCode);
-        static string[] Learning(string run) => [.. File.ReadLines(Path.Combine(run, "metrics.csv")).Select(l => string.Join(',', l.Split(',')[..4]))];
-        Assert.Equal(Learning(Path.Combine(_dir, "mime-local")), Learning(Path.Combine(_dir, "mime-cluster")));
+        Assert.Equal(Columns(Path.Combine(_dir, "mime-local"), 4), Columns(Path.Combine(_dir, "mime-cluster"), 4));
 
         // SCAFFOLD keeps client state in the process that hosted the client: refused on the cluster, with the reason.
         var refused = Start("refused", ["run", "--quiet", "--cluster", seed, "--out", Path.Combine(_dir, "refused"), .. federated,
@@ -185,10 +184,9 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         }
         Assert.Equal(0, client.ExitCode);
         Assert.Equal(0, reference.ExitCode);
-        static string[] Learning(string run) => [.. File.ReadLines(Path.Combine(run, "metrics.csv")).Select(l => string.Join(',', l.Split(',')[..3]))];
-        var rows = Learning(onCluster);
+        var rows = Columns(onCluster, 3);
         Assert.Equal(4, rows.Length); // header, steps 0, 20, 40
-        Assert.Equal(Learning(local), rows); // identical test loss and accuracy at every evaluation
+        Assert.Equal(Columns(local, 3), rows); // identical test loss and accuracy at every evaluation
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(onCluster, "summary.json")))!.AsObject();
         Assert.Equal(400, summary["updates_applied"]!.GetValue<long>()); // the attackers' updates arrived every round
 
@@ -361,6 +359,10 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         p.BeginErrorReadLine();
         return p;
     }
+
+    /// <summary>metrics.csv's first <paramref name="count"/> columns, line by line (step, loss, accuracy[, updates]: the learning, not the clock).</summary>
+    private static string[] Columns(string run, int count) =>
+        [.. File.ReadLines(Path.Combine(run, "metrics.csv")).Select(l => string.Join(',', l.Split(',')[..count]))];
 
     private static string[] ReadShared(string path)
     {
