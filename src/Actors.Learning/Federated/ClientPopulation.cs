@@ -18,6 +18,7 @@ public sealed class ClientPopulation : IDisposable
     private readonly long[][] _shards;
     private readonly Dataset?[] _views;
     private readonly Dictionary<int, torch.Tensor> _controls = [];
+    private IClientStateStore? _store;
     private readonly long _seed;
     private readonly Lock _gate = new();
     private long _cohortRound = -1;
@@ -68,15 +69,37 @@ public sealed class ClientPopulation : IDisposable
         }
     }
 
+    /// <summary>
+    /// Keeps the clients' persistent state in <paramref name="store"/> instead of this process's memory: on a cluster, where a
+    /// client is hosted by whichever slot samples it, on whichever node that slot lives, one store serves every node.
+    /// </summary>
+    public void UseStore(IClientStateStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        lock (_gate) _store = store;
+    }
+
     /// <summary>SCAFFOLD's c_i (zero until the client first reports): a copy the caller owns.</summary>
     public torch.Tensor Control(int client, long size)
     {
+        if (Volatile.Read(ref _store) is { } store)
+        {
+            var stored = store.Get(client);
+            if (stored is null) return torch.zeros(size);
+            if (stored.Length != size) throw new InvalidOperationException($"client {client}'s stored control variate has {stored.Length} values, not {size}");
+            return torch.tensor(stored);
+        }
         lock (_gate) return _controls.TryGetValue(client, out var c) ? c.clone() : torch.zeros(size);
     }
 
     public void SetControl(int client, torch.Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
+        if (Volatile.Read(ref _store) is { } store)
+        {
+            store.Set(client, value.detach().cpu().data<float>().ToArray());
+            return;
+        }
         lock (_gate)
         {
             if (_controls.Remove(client, out var old)) old.Dispose();

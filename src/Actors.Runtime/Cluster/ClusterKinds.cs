@@ -18,9 +18,6 @@ public static class ClusterKinds
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Kind is not ("parameter-server" or FederatedKind.KindName or Game.GameKind.KindName or Gossip.GossipKind.KindName))
             return $"cluster mode runs the parameter-server, federated, game and gossip kinds, not experiment.kind = {spec.Kind}";
-        if (spec.Kind == FederatedKind.KindName && FederatedSection.Of(spec).Algorithm == FederatedAlgorithm.Scaffold)
-            return "federated.algorithm = scaffold is local only: SCAFFOLD's client state (c_i) lives in the process that hosted the client, " +
-                   "and a client is hosted by whichever slot samples it (valid on the cluster: fedavg, fedavgm, fedprox, mime, mimelite)";
         return null;
     }
 
@@ -32,6 +29,8 @@ public static class ClusterKinds
             return "a gossip run's topology actor and evaluator live there, and a gossip run does not resume elsewhere";
         if (spec.Kind == FederatedKind.KindName && FederatedSection.Of(spec).Algorithm == FederatedAlgorithm.Mime)
             return "Mime counts its two phases per call on the server and on every client slot, and a restart from a checkpoint would put them out of step";
+        if (spec.Kind == FederatedKind.KindName && FederatedSection.Of(spec).Algorithm == FederatedAlgorithm.Scaffold)
+            return "SCAFFOLD's client control variates are kept on the aggregator's node (ClientStateStoreActor) and are lost with it";
         return null;
     }
 
@@ -42,4 +41,8 @@ public static class ClusterKinds
         return ExperimentKinds.Of(spec).Prepare(spec, warn) as ParameterServerParts
                ?? throw new InvalidOperationException($"experiment.kind = {spec.Kind} does not train through the parameter-server actors");
     }
+
+    /// <summary>The federated client population among the parts, whose persistent client state must live where every node reaches it; null for other kinds.</summary>
+    public static ClientPopulation? Clients(ParameterServerParts parts) =>
+        parts?.Owned.OfType<ClientPopulation>().FirstOrDefault(p => p.Settings.Algorithm == FederatedAlgorithm.Scaffold);
 }

@@ -23,6 +23,27 @@ public static class ClusterProtocol
     /// <summary>Aggregator host to coordinator at every evaluation: how far the run is (for <see cref="StatusQuery"/>).</summary>
     public sealed record RunStep(string RunId, long Step) : IClusterMessage;
 
+    /// <summary>A worker to its run's <see cref="ClientStateStoreActor"/>: the stored state of a federated client (answered with <see cref="ClientStateValue"/>).</summary>
+    public sealed record GetClientState(int Client) : IClusterMessage;
+
+    /// <summary>
+    /// A client's state pushed over the bulk side channel to the node at <paramref name="Host"/>:<paramref name="Port"/> (transfer
+    /// <paramref name="Transfer"/> of <paramref name="Size"/> bytes), or none stored (<paramref name="Size"/> = -1).
+    /// </summary>
+    public sealed record ClientStateValue(string Host, int Port, string Transfer, long Size) : IClusterMessage
+    {
+        public static readonly ClientStateValue None = new("", 0, "", -1);
+
+        public static ClientStateValue Of(Transport.BulkHandle h) => new(h.Endpoint.Host, h.Endpoint.Port, h.TransferId.ToString("N"), h.Size);
+
+        public Transport.BulkHandle Handle() => new(new Transport.BulkEndpoint(Host, Port), Guid.ParseExact(Transfer, "N"), Size, 0);
+    }
+
+    /// <summary>A worker to the store: keep this client's new state (already pushed to the store's node); answered with <see cref="ClientStateStored"/>.</summary>
+    public sealed record PutClientState(int Client, ClientStateValue Value) : IClusterMessage;
+
+    public sealed record ClientStateStored(int Client) : IClusterMessage;
+
     /// <summary>Anyone to coordinator: the members and the runs (queued, running, done); answered with <see cref="ClusterStatus"/>.</summary>
     public sealed record StatusQuery : IClusterMessage;
 

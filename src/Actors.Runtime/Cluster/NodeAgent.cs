@@ -131,6 +131,7 @@ internal sealed class AggregatorHost : RunHost
         _progress = new RunProgress(spec.Steps);
         var scheduler = Context.System.Scheduler;
         var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher(NodeAgent.TensorDispatcher), "evaluator");
+        if (ClusterKinds.Clients(_parts) is not null) Context.ActorOf(Props.Create(() => new ClientStateStoreActor()), ClientStateStoreActor.Name);
         var server = _parts.CreateServer();
         AggregatorCounters? resume = null;
         if (_order.CheckpointModel is { } checkpoint)
@@ -199,6 +200,8 @@ internal sealed class WorkerHost : RunHost
         var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
         _parts = ClusterKinds.Parts(spec, w => _log.Warning(w));
         var provider = ((ExtendedActorSystem)Context.System).Provider;
+        if (ClusterKinds.Clients(_parts) is { } clients)
+            clients.UseStore(new RemoteClientStateStore(Context.System, provider.ResolveActorRef(_order.Aggregator.Path.Parent / ClientStateStoreActor.Name), TimeSpan.FromSeconds(60)));
         var timing = new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total);
         var network = _network = new ClusterNetwork(Context.System, timing);
         var clock = new RealtimeClock(Context.System.Scheduler);
