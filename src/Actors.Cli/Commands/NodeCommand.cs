@@ -19,6 +19,23 @@ public class NodeSettings : CommandSettings
     [CommandOption("-s|--set <KEY=VALUE>")]
     [Description("Override one Akka/actors config key, e.g. --set akka.loglevel=DEBUG (repeatable).")]
     public string[] Set { get; init; } = [];
+
+    [CommandOption("--discovery <METHOD>")]
+    [Description("Form the cluster without a seed list, by Akka's cluster bootstrap: 'config' (the nodes' management endpoints given by --contact-point) or 'kubernetes' (pods labelled app=ACTORS_SERVICE_NAME, default actors, found through the Kubernetes API). ACTORS_DISCOVERY.")]
+    public string? Discovery { get; init; }
+
+    [CommandOption("--contact-point <HOST:PORT>")]
+    [Description("A node's management endpoint, for --discovery config (repeatable; list every node that forms the cluster, this one included). ACTORS_CONTACT_POINTS.")]
+    public string[] ContactPoint { get; init; } = [];
+
+    [CommandOption("--management-port <PORT>")]
+    [Description("Serve the management endpoint (cluster bootstrap, /alive, /ready) on this port (default 8558 with --discovery; off without either). ACTORS_MANAGEMENT_PORT.")]
+    public int? ManagementPort { get; init; }
+
+    internal ClusterConfigOptions Options(IReadOnlyList<string> roles, IReadOnlyList<string> seeds) => new()
+    {
+        Roles = roles, Host = Host, Port = Port, Seeds = seeds, Overrides = Set, Discovery = Discovery, ContactPoints = ContactPoint, ManagementPort = ManagementPort,
+    };
 }
 
 /// <summary><c>actors node --seed ADDRESS --roles worker|aggregator|coordinator[,..]</c>: joins a cluster and serves until Ctrl-C.</summary>
@@ -41,9 +58,10 @@ public sealed class NodeCommand : AsyncCommand<NodeCommand.Settings>
         foreach (var r in roles)
             if (r is not ("worker" or "aggregator" or "coordinator" or "byzantine" or "seed"))
                 throw new UserInputException($"--roles '{r}' is not valid (valid: worker, aggregator, coordinator, byzantine)");
-        if (settings.Seed.Length == 0 && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ACTORS_SEEDS")))
-            throw new UserInputException("--seed is required (host:port of the seed node, or set ACTORS_SEEDS)");
-        return Serve(new ClusterConfigOptions { Roles = roles, Host = settings.Host, Port = settings.Port, Seeds = settings.Seed, Overrides = settings.Set }, "node", cancellation);
+        bool discovery = settings.Discovery is not null || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ACTORS_DISCOVERY"));
+        if (!discovery && settings.Seed.Length == 0 && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ACTORS_SEEDS")))
+            throw new UserInputException("--seed is required (host:port of the seed node, or set ACTORS_SEEDS), or --discovery config|kubernetes");
+        return Serve(settings.Options(roles, settings.Seed), "node", cancellation);
     }
 
     /// <summary>Starts the node, prints its address, and runs until Ctrl-C/SIGTERM or until the node leaves the cluster.</summary>
@@ -78,7 +96,7 @@ public sealed class SeedCommand : AsyncCommand<SeedCommand.Settings>
         var roles = new[] { "seed", "coordinator" }.Concat(settings.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToArray();
         await using var dashboard = await Dashboard.DashboardServer.StartIfAsked(settings.Dashboard, context.Arguments, settings.DashboardBind,
             () => new Dashboard.ClusterDashboardState($"{settings.Host ?? "127.0.0.1"}:{settings.Port ?? 4053}")).ConfigureAwait(false);
-        return await NodeCommand.Serve(new ClusterConfigOptions { Roles = roles, Host = settings.Host, Port = settings.Port, Overrides = settings.Set }, "seed", cancellation)
+        return await NodeCommand.Serve(settings.Options(roles, []), "seed", cancellation)
             .ConfigureAwait(false);
     }
 }

@@ -24,6 +24,15 @@ public sealed record ClusterConfigOptions
     /// <summary><c>--set key=value</c>, applied last (highest precedence), in order.</summary>
     public IReadOnlyList<string> Overrides { get; init; } = [];
 
+    /// <summary><c>--discovery</c>: <c>config</c> or <c>kubernetes</c> forms the cluster by Akka's cluster bootstrap instead of seed nodes; null = seeds.</summary>
+    public string? Discovery { get; init; }
+
+    /// <summary><c>--contact-point</c>: management endpoints (<c>host:port</c>) that config discovery lists.</summary>
+    public IReadOnlyList<string> ContactPoints { get; init; } = [];
+
+    /// <summary><c>--management-port</c>: serve the management endpoint (bootstrap, <c>/alive</c>, <c>/ready</c>) here.</summary>
+    public int? ManagementPort { get; init; }
+
     /// <summary>Environment variables to read; null = the process environment.</summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
 
@@ -39,7 +48,11 @@ public sealed record ClusterConfigOptions
 /// Environment variables: <c>ACTORS_HOST</c>, <c>ACTORS_PUBLIC_HOST</c>, <c>ACTORS_PORT</c>,
 /// <c>ACTORS_TRANSPORT_PORT</c>, <c>ACTORS_SEEDS</c> (comma separated), <c>ACTORS_ROLES</c> (comma
 /// separated, added to the roles), <c>ACTORS_TLS_CERT</c> and <c>ACTORS_TLS_CERT_PASSWORD</c> (enable
-/// TLS between nodes), <c>ACTORS_LOGLEVEL</c>, <c>ACTORS_CONFIG_DIR</c>.
+/// TLS between nodes), <c>ACTORS_LOGLEVEL</c>, <c>ACTORS_CONFIG_DIR</c>; for the management endpoint and bootstrap
+/// (<see cref="NodeManagement"/>): <c>ACTORS_MANAGEMENT_PORT</c>, <c>ACTORS_DISCOVERY</c> (config | kubernetes),
+/// <c>ACTORS_CONTACT_POINTS</c> (comma separated management <c>host:port</c>s, config discovery),
+/// <c>ACTORS_SERVICE_NAME</c> (the bootstrap's service, and the pods' <c>app</c> label on Kubernetes; default actors),
+/// <c>ACTORS_REQUIRED_CONTACT_POINTS</c> (how many to find before forming a cluster; default: all listed, or 2).
 /// </remarks>
 public static class ClusterConfig
 {
@@ -104,14 +117,15 @@ public static class ClusterConfig
         }
 
         config = ApplyNodeSettings(config, options.Host, publicHost: null, options.Port, transportPort: null, options.Seeds);
+        config = ApplyManagement(config, options, env);
 
         foreach (var assignment in options.Overrides)
         {
             config = ParseOverride(assignment).WithFallback(config);
         }
 
-        // A seed started without seeds forms the cluster by joining itself.
-        if (roles.Contains("seed") && config.GetStringList("akka.cluster.seed-nodes", []).Count == 0)
+        // A seed started without seeds forms the cluster by joining itself (with discovery, the bootstrap decides).
+        if (roles.Contains("seed") && !config.GetBoolean(NodeManagement.BootstrapKey, false) && config.GetStringList("akka.cluster.seed-nodes", []).Count == 0)
         {
             var host = config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
             var port = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
@@ -217,6 +231,66 @@ public static class ClusterConfig
         }
 
         return config;
+    }
+
+    public static readonly string[] DiscoveryMethods = ["config", "kubernetes"];
+
+    /// <summary>The management endpoint (any of the port or discovery asked) and the bootstrap's discovery, as config.</summary>
+    private static Config ApplyManagement(Config config, ClusterConfigOptions options, IReadOnlyDictionary<string, string?> env)
+    {
+        var discovery = options.Discovery ?? Get(env, "ACTORS_DISCOVERY");
+        var managementPort = options.ManagementPort ?? ParsePort(Get(env, "ACTORS_MANAGEMENT_PORT"), "ACTORS_MANAGEMENT_PORT");
+        if (discovery is null && managementPort is null) return config;
+        if (discovery is not null && !DiscoveryMethods.Contains(discovery))
+            throw new UserInputException($"--discovery '{discovery}' is not valid (valid: config, kubernetes)");
+
+        var host = config.GetString("akka.remote.dot-netty.tcp.public-hostname", "") is { Length: > 0 } advertised
+            ? advertised
+            : config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
+        config = Layer(config, NodeManagement.EnabledKey, "on");
+        config = Layer(config, "akka.management.http.hostname", Quote(host));
+        config = Layer(config, "akka.management.http.bind-hostname", Quote(config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1")));
+        config = Layer(config, "akka.management.http.port", (managementPort ?? 8558).ToString(CultureInfo.InvariantCulture));
+        if (discovery is null) return config;
+
+        if (config.GetStringList("akka.cluster.seed-nodes", []).Count > 0)
+            throw new UserInputException("--discovery forms the cluster without seed nodes: drop --seed/ACTORS_SEEDS (or drop --discovery)");
+        var service = Get(env, "ACTORS_SERVICE_NAME") ?? "actors";
+        var contacts = options.ContactPoints.Concat(SplitList(Get(env, "ACTORS_CONTACT_POINTS"))).Select(c => c.Trim()).Distinct(StringComparer.Ordinal).ToList();
+        config = Layer(config, NodeManagement.BootstrapKey, "on");
+        config = Layer(config, "akka.management.cluster.bootstrap.contact-point-discovery.service-name", Quote(service));
+        config = Layer(config, "akka.management.cluster.bootstrap.contact-point-discovery.discovery-method", "akka.discovery");
+        config = Layer(config, "akka.management.cluster.bootstrap.contact-point-discovery.stable-margin", "3s");
+        config = Layer(config, "akka.management.cluster.bootstrap.contact-point.probe-interval", "1s");
+        int required;
+        if (discovery == "config")
+        {
+            if (contacts.Count == 0)
+                throw new UserInputException("--discovery config needs the management endpoints to look for: --contact-point host:port (repeatable) or ACTORS_CONTACT_POINTS");
+            foreach (var c in contacts)
+            {
+                var colon = c.LastIndexOf(':');
+                if (colon <= 0 || !int.TryParse(c[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var p) || p is < 1 or > 65535)
+                    throw new UserInputException($"--contact-point '{c}': expected host:port of a node's management endpoint (port 1..65535)");
+            }
+            config = Layer(config, "akka.discovery.method", "config");
+            config = Layer(config, $"akka.discovery.config.services.{service}.endpoints", Hocon(contacts));
+            // The contact points' management ports differ (several nodes on one host): probe each at its own port.
+            config = Layer(config, "akka.management.cluster.bootstrap.contact-point.filter-on-fallback-port", "false");
+            required = contacts.Count;
+        }
+        else
+        {
+            config = Layer(config, "akka.discovery.method", "kubernetes-api");
+            config = Layer(config, "akka.discovery.kubernetes-api.pod-label-selector", Quote("app={0}"));
+            config = Layer(config, "akka.management.cluster.bootstrap.contact-point-discovery.port-name", Quote("management"));
+            required = 2;
+        }
+        if (Get(env, "ACTORS_REQUIRED_CONTACT_POINTS") is { } r)
+            required = int.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1
+                ? n
+                : throw new UserInputException($"ACTORS_REQUIRED_CONTACT_POINTS={r}: expected a count >= 1");
+        return Layer(config, "akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr", required.ToString(CultureInfo.InvariantCulture));
     }
 
     private static int? ParsePort(string? value, string name)

@@ -16,7 +16,7 @@ public static class ClusterNode
         ArgumentNullException.ThrowIfNull(options);
         // Several node processes share the machine's cores: one torch thread each (ACTORS_TORCH_THREADS overrides).
         TorchSetup.Initialize(int.TryParse(Environment.GetEnvironmentVariable("ACTORS_TORCH_THREADS"), out var t) && t > 0 ? t : 1);
-        var config = WithClusterTools(ClusterConfig.Load(options));
+        var config = NodeManagement.WithDefaults(WithClusterTools(ClusterConfig.Load(options)));
         CheckPortFree(config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1"), config.GetInt("akka.remote.dot-netty.tcp.port", 0), "--port or ACTORS_PORT");
         CheckPortFree(config.GetString("actors.transport.host", "127.0.0.1"), config.GetInt("actors.transport.port", 0), "ACTORS_TRANSPORT_PORT or --set actors.transport.port=N");
         ActorSystem system;
@@ -29,6 +29,15 @@ public static class ClusterNode
             throw new Experiments.UserInputException($"cannot listen on {config.GetString("akka.remote.dot-netty.tcp.hostname", "")}:{config.GetInt("akka.remote.dot-netty.tcp.port", 0)}: {inUse.Message} (another node there? choose another with --port or ACTORS_PORT)", e);
         }
         system.WithExtension<ClusterInboundRegistration, ClusterInboundProvider>(); // also when a config leaves it out of akka.extensions
+        try
+        {
+            NodeManagement.Start(system);
+        }
+        catch
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            throw;
+        }
         system.ActorOf(Props.Create<NodeAgent>(), NodeAgent.Name);
         var roles = config.GetStringList("akka.cluster.roles", []);
         if (roles.Contains(ClusterCoordinator.Role))
@@ -51,6 +60,9 @@ public static class ClusterNode
         var system = Start(options);
         var cluster = Akka.Cluster.Cluster.Get(system);
         say($"{what} {cluster.SelfAddress} roles [{string.Join(",", cluster.SelfRoles.Order(StringComparer.Ordinal))}]");
+        if (system.Settings.Config.GetBoolean(NodeManagement.EnabledKey, false))
+            say($"{what} management http://{system.Settings.Config.GetString("akka.management.http.hostname")}:{system.Settings.Config.GetInt("akka.management.http.port")}/ (/alive, /ready)" +
+                (system.Settings.Config.GetBoolean(NodeManagement.BootstrapKey, false) ? $", joining by {system.Settings.Config.GetString("akka.discovery.method")} discovery" : ""));
         cluster.RegisterOnMemberUp(() => say($"{what} up: {cluster.SelfAddress}"));
         using var orphaned = ParentWatch.Start(Environment.GetEnvironmentVariable(ParentWatch.Variable), say);
         using var any = CancellationTokenSource.CreateLinkedTokenSource(stop, orphaned.Token);

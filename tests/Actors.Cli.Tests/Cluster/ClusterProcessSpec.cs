@@ -167,6 +167,57 @@ public sealed class ClusterProcessSpec(ITestOutputHelper output) : IDisposable
         Assert.Equal(localSummary["bytes_sent"]!.GetValue<long>(), scaffoldSummary["bytes_sent"]!.GetValue<long>()); // the store's traffic is not learning traffic
     }
 
+    /// <summary>
+    /// Three nodes started with config discovery and no seed list (issue 23): the bootstrap forms one cluster, <c>/ready</c>
+    /// answers 503 until a node is up and 200 after, <c>/alive</c> 200 throughout, and a run completes on the cluster.
+    /// </summary>
+    [Fact(Timeout = 150_000)]
+    public async Task Nodes_started_with_config_discovery_and_no_seeds_form_a_cluster_and_complete_a_run()
+    {
+        int[] management = [TestProcesses.FreePort(), TestProcesses.FreePort(), TestProcesses.FreePort()];
+        var remoting = TestProcesses.FreePort();
+        string[] contacts = [.. management.SelectMany(m => new[] { "--contact-point", $"127.0.0.1:{m}" })];
+        string P(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var up = new ConcurrentDictionary<string, bool>();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        async Task<int> Status(int port, string path)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}{path}"));
+                return (int)response.StatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return 0; // not listening yet
+            }
+        }
+
+        Start("first", ["node", "--discovery", "config", .. contacts, "--management-port", P(management[0]), "--host", "127.0.0.1", "--port", P(remoting), "--roles", "coordinator,aggregator"], up);
+        // Alone, the first node cannot form a cluster: 3 contact points are required. It is alive and not ready.
+        var clock = Stopwatch.StartNew();
+        while (await Status(management[0], "/alive") != 200)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(40), "the first node's management endpoint never answered /alive");
+            await Task.Delay(250);
+        }
+        Assert.Equal(503, await Status(management[0], "/ready"));
+        Start("second", ["node", "--discovery", "config", .. contacts, "--management-port", P(management[1]), "--host", "127.0.0.1", "--roles", "worker"], up);
+        Start("third", ["node", "--discovery", "config", .. contacts, "--management-port", P(management[2]), "--host", "127.0.0.1", "--roles", "worker"], up);
+        await WaitFor(() => up.ContainsKey("first") && up.ContainsKey("second") && up.ContainsKey("third"), TimeSpan.FromSeconds(60), "three nodes up by bootstrap");
+        foreach (var m in management) Assert.Equal(200, await Status(m, "/ready"));
+        Assert.DoesNotContain(_log, l => l.Contains("seed-nodes configured", StringComparison.Ordinal) && !l.Contains("No seed-nodes", StringComparison.Ordinal));
+
+        var run = Path.Combine(_dir, "discovered");
+        var client = Start("run", ["run", "--quiet", "--cluster", $"127.0.0.1:{remoting}", "--out", run, "--set", "data.dataset=synthetic", "--set", "data.synthetic.train=1000",
+            "--set", "data.synthetic.test=300", "--set", "model.type=logreg", "--set", "workers.honest=4", "--set", "experiment.steps=60", "--set", "experiment.eval-every=30"], up);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60))) await client.WaitForExitAsync(cts.Token);
+        Assert.Equal(0, client.ExitCode);
+        Assert.Contains(_log, l => l.StartsWith("[run]", StringComparison.Ordinal) && l.Split("<- workers").Length == 3); // workers on both discovered worker nodes
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!.AsObject();
+        Assert.Equal(60, summary["steps"]!.GetValue<long>());
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task Byzantine_workers_attack_across_nodes_like_they_do_in_one_process()
     {

@@ -166,6 +166,51 @@ public sealed class ClusterConfigSpec
     }
 
     [Fact]
+    public void Discovery_replaces_the_seed_list_with_the_bootstrap_and_serves_the_management_endpoint()
+    {
+        var config = ClusterConfig.Load(new ClusterConfigOptions
+        {
+            Roles = ["seed"], Port = 4053, Discovery = "config", ContactPoints = ["10.0.0.1:8558", "10.0.0.2:8558"], Environment = NoEnvironment,
+        });
+        Assert.Empty(config.GetStringList("akka.cluster.seed-nodes", [])); // not even the seed's own address: the bootstrap decides
+        Assert.True(config.GetBoolean(NodeManagement.BootstrapKey));
+        Assert.Equal(8558, config.GetInt("akka.management.http.port"));
+        Assert.Equal("config", config.GetString("akka.discovery.method"));
+        Assert.Equal(["10.0.0.1:8558", "10.0.0.2:8558"], config.GetStringList("akka.discovery.config.services.actors.endpoints"));
+        Assert.Equal(2, config.GetInt("akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr"));
+
+        var k8s = ClusterConfig.Load(new ClusterConfigOptions
+        {
+            Roles = ["worker"],
+            Environment = new Dictionary<string, string?> { ["ACTORS_DISCOVERY"] = "kubernetes", ["ACTORS_SERVICE_NAME"] = "actors-train", ["ACTORS_REQUIRED_CONTACT_POINTS"] = "3" },
+        });
+        Assert.Equal("kubernetes-api", k8s.GetString("akka.discovery.method"));
+        Assert.Equal("actors-train", k8s.GetString("akka.management.cluster.bootstrap.contact-point-discovery.service-name"));
+        Assert.Equal("management", k8s.GetString("akka.management.cluster.bootstrap.contact-point-discovery.port-name"));
+        Assert.Equal(3, k8s.GetInt("akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr"));
+
+        // A management port alone serves /alive and /ready beside a seed list.
+        var probed = ClusterConfig.Load(new ClusterConfigOptions { Roles = ["worker"], Seeds = ["127.0.0.1:4053"], ManagementPort = 9000, Environment = NoEnvironment });
+        Assert.True(probed.GetBoolean(NodeManagement.EnabledKey));
+        Assert.False(probed.GetBoolean(NodeManagement.BootstrapKey, false));
+        Assert.False(ClusterConfig.Load(new ClusterConfigOptions { Roles = ["worker"], Environment = NoEnvironment }).GetBoolean(NodeManagement.EnabledKey, false));
+    }
+
+    [Theory]
+    [InlineData("dns", new string[0], new string[0], "not valid")]
+    [InlineData("config", new string[0], new string[0], "--contact-point")]
+    [InlineData("config", new[] { "10.0.0.1" }, new string[0], "expected host:port")]
+    [InlineData("config", new[] { "10.0.0.1:8558" }, new[] { "127.0.0.1:4053" }, "without seed nodes")]
+    public void Bad_discovery_settings_say_what_to_do(string discovery, string[] contacts, string[] seeds, string expected)
+    {
+        var e = Assert.Throws<UserInputException>(() => ClusterConfig.Load(new ClusterConfigOptions
+        {
+            Roles = ["worker"], Discovery = discovery, ContactPoints = contacts, Seeds = seeds, Environment = NoEnvironment,
+        }));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Missing_config_directory_is_reported()
     {
         var e = Assert.Throws<DirectoryNotFoundException>(() =>
