@@ -57,8 +57,29 @@ public sealed record ClusterConfigOptions
 public static class ClusterConfig
 {
     public const string SystemName = "actors";
+
+    /// <summary>Every environment variable a node reads (here, and ACTORS_TORCH_THREADS in <see cref="ClusterNode"/>): what deployment files may set.</summary>
+    public static readonly IReadOnlyList<string> EnvironmentVariables =
+    [
+        "ACTORS_HOST", "ACTORS_PUBLIC_HOST", "ACTORS_PORT", "ACTORS_TRANSPORT_PORT", "ACTORS_SEEDS", "ACTORS_ROLES", "ACTORS_TLS_CERT",
+        "ACTORS_TLS_CERT_PASSWORD", "ACTORS_LOGLEVEL", "ACTORS_CONFIG_DIR", "ACTORS_MANAGEMENT_PORT", "ACTORS_DISCOVERY", "ACTORS_CONTACT_POINTS",
+        "ACTORS_SERVICE_NAME", "ACTORS_REQUIRED_CONTACT_POINTS", "ACTORS_TORCH_THREADS",
+    ];
     public const string BaseFile = "akka.hocon";
     public const string DirectoryName = "cluster-config";
+
+    /// <summary>
+    /// A client's config (<c>run --cluster</c>, <c>status</c>): remoting only, on any free ports, whatever a node's environment
+    /// says (a client run with <c>kubectl exec</c> inside a node's pod must not take that node's ports or endpoint).
+    /// </summary>
+    public static Config Client() => Load(new ClusterConfigOptions
+    {
+        Roles = ["client"],
+        Environment = ProcessEnvironment().Where(e => e.Key is not ("ACTORS_PORT" or "ACTORS_TRANSPORT_PORT" or "ACTORS_SEEDS" or "ACTORS_ROLES"
+            or "ACTORS_DISCOVERY" or "ACTORS_CONTACT_POINTS" or "ACTORS_MANAGEMENT_PORT")).ToDictionary(),
+        Overrides = ["akka.actor.provider=remote", "akka.loglevel=ERROR", "akka.remote.log-remote-lifecycle-events=off",
+            "akka.remote.dot-netty.tcp.port=0", "actors.transport.port=0"],
+    });
 
     /// <summary>Shorthand for one role with <c>--set</c> overrides and the process environment.</summary>
     public static Config Load(string role, params string[] overrides) =>
@@ -127,7 +148,10 @@ public static class ClusterConfig
         // A seed started without seeds forms the cluster by joining itself (with discovery, the bootstrap decides).
         if (roles.Contains("seed") && !config.GetBoolean(NodeManagement.BootstrapKey, false) && config.GetStringList("akka.cluster.seed-nodes", []).Count == 0)
         {
-            var host = config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
+            // The address others reach it by: the advertised host when it binds everywhere (a container).
+            var host = config.GetString("akka.remote.dot-netty.tcp.public-hostname", "") is { Length: > 0 } advertised
+                ? advertised
+                : config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
             var port = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
             if (port > 0)
             {

@@ -71,7 +71,7 @@ public static class ClusterRunClient
         using var dir = new RunDirectory(runDirectory, ExperimentKinds.Get(spec.Kind).Columns(spec));
         dir.WriteConfig(hocon);
 
-        var config = ClusterConfig.Load(new ClusterConfigOptions { Roles = ["client"], Overrides = ["akka.actor.provider=remote", "akka.loglevel=ERROR", "akka.remote.log-remote-lifecycle-events=off"] });
+        var config = ClusterConfig.Client();
         var done = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
         var gossipRows = new List<Gossip.GossipProtocol.GossipEvaluation>();
         var system = ActorSystem.Create(ClusterConfig.SystemName, config);
@@ -240,7 +240,7 @@ public sealed class ClusterWatcher : IAsyncDisposable
     public ClusterWatcher(string address)
     {
         _seed = Address.Parse(ClusterConfig.NormalizeSeed(address));
-        var config = ClusterConfig.Load(new ClusterConfigOptions { Roles = ["client"], Overrides = ["akka.actor.provider=remote", "akka.loglevel=ERROR", "akka.remote.log-remote-lifecycle-events=off"] });
+        var config = ClusterConfig.Client();
         _system = ActorSystem.Create(ClusterConfig.SystemName, config);
         _proxy = _system.ActorSelection(new RootActorPath(_seed) / "user" / ClusterCoordinator.ProxyName);
     }
