@@ -135,6 +135,32 @@ public sealed class RunCommandSpec : IDisposable
     }
 
     [Fact]
+    public void Cuda_without_a_cuda_libtorch_exits_2_naming_the_build_switch_and_auto_runs_on_the_cpu_saying_so()
+    {
+        Assert.False(Learning.Util.TorchSetup.CudaAvailable()); // this build references the CPU libtorch only
+        var error = Console.Error;
+        using var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            Assert.Equal(2, CliApp.Run(["run", "--quiet", "--out", _dir, .. Tiny, "--set", "compute.device=cuda"]));
+            Assert.False(Directory.Exists(_dir));
+            Assert.Contains("-p:TorchBackend=cuda", captured.ToString(), StringComparison.Ordinal);
+            Assert.Equal(0, CliApp.Run(["run", "--quiet", "--out", _dir, .. Tiny, "--set", "compute.device=auto"]));
+            Assert.Contains("compute.device = auto: no CUDA device", new Runtime.Experiments.ComputeSpec("auto").Apply(), StringComparison.Ordinal); // the run's warning line
+        }
+        finally
+        {
+            Console.SetError(error);
+        }
+        Assert.Equal(TorchSharp.DeviceType.CPU, Learning.Util.TorchSetup.Device.type);
+        // compute.threads is read (not applied here: the thread count is process-wide and other tests share this process)
+        Assert.Equal(new Runtime.Experiments.ComputeSpec("auto", 3), Runtime.Running.ExperimentKinds.Load(null, ["compute.device=auto", "compute.threads=3"]).Compute);
+        Assert.True(File.Exists(Path.Combine(_dir, "summary.json")));
+        Assert.Equal(2, CliApp.Run(["run", "--quiet", "--out", _dir + "-gpu", .. Tiny, "--set", "compute.device=gpu"]));
+    }
+
+    [Fact]
     public void Unknown_option_exits_2() => Assert.Equal(2, CliApp.Run(["run", "--bogus"]));
 
     [Fact]

@@ -74,6 +74,7 @@ public sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var outDir = settings.Out ?? RunDirectory.DefaultPath(spec.Name, DateTime.Now);
         var estimate = settings.Cluster is null ? kind.EstimateBytes(spec) : null;
         if (estimate is { } bytes) MemoryBudget.Check(spec, bytes, MemoryBudget.AvailableBytes(), settings.Force);
+        if (settings.Cluster is null) spec.Compute.Check(); // on a cluster, each node checks its own device
         var connectTimeout = settings.ConnectTimeout is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
         if (settings.Cluster is { } target) await ClusterRunClient.Probe(target, connectTimeout, cancellation).ConfigureAwait(false); // before the run directory exists
         RunDirectory.Claim(outDir, settings.Force); // before any data is loaded: a directory that cannot be written, or holds an earlier run

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using System.Numerics;
 using TorchSharp;
 
@@ -32,7 +33,7 @@ internal static class CoordinateSelection
         using var scope = torch.NewDisposeScope();
         var dtype = inputs[0].dtype;
         var sources = inputs.Select(t => t.detach().cpu().to(dtype).contiguous()).ToArray();
-        var result = torch.empty(d, dtype);
+        var result = torch.empty(d, dtype, device: torch.CPU); // filled through its host address; moved to the device at the end
         // Tensor storage is native memory the GC never moves, so the addresses stay valid while the tensors live.
         var addresses = new nint[n];
         for (int i = 0; i < n; i++)
@@ -53,7 +54,7 @@ internal static class CoordinateSelection
             return buffer;
         }, _ => { });
         GC.KeepAlive(sources);
-        return result.MoveToOuterDisposeScope();
+        return result.OnDevice().MoveToOuterDisposeScope();
     }
 
     private static T MedianOf<T>(Span<T> v) where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Aggregation;
@@ -31,7 +32,7 @@ internal sealed class Gram
             var block = torch.stack(inputs.Select(x => x.detach().narrow(0, start, len)), 0);
             acc.add_(block.matmul(block.t()).to(torch.float64));
         }
-        var flat = acc.data<double>().ToArray();
+        var flat = acc.ToHostArray<double>();
         var g = new double[n, n];
         for (int i = 0; i < n; i++)
         {

@@ -78,5 +78,5 @@ public sealed class AttackContext(torch.Tensor own, IReadOnlyList<torch.Tensor> 
         Honest.Count == 0 ? Own.detach().clone() : torch.stack(Honest.Select(h => h.detach()), 0).mean([0L]);
 
     /// <summary>A torch generator seeded from the attacker's rng, so tensor noise is reproducible.</summary>
-    internal torch.Generator NewGenerator() => new((ulong)Rng.NextInt64());
+    internal torch.Generator NewGenerator() => Util.TorchSetup.Generator((ulong)Rng.NextInt64());
 }

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Attacks;
@@ -28,7 +29,7 @@ public sealed class Mimic : IAttack
             // u = sum_i (x_i - mu) <x_i - mu, z>, without forming x_i - mu.
             var a = x.mv(z).sub_(mu.dot(z));
             var u = a.matmul(x).sub_(mu.mul(a.sum()));
-            var proj = x.mv(u).sub_(mu.dot(u)).abs_().to(torch.float64).data<double>().ToArray();
+            var proj = x.mv(u).sub_(mu.dot(u)).abs_().to(torch.float64).ToHostArray<double>();
             int best = 0;
             for (int i = 1; i < proj.Length; i++) if (proj[i] > proj[best]) best = i;
             Target = best;

@@ -91,7 +91,7 @@ public sealed class PowerSgd : ICompressor, IDisposable
     {
         if (_q.TryGetValue(index, out var q) && q.shape[0] == m && q.shape[1] == rank && q.dtype == dtype) return q;
         q?.Dispose();
-        using var generator = new torch.Generator(Seeds.Derive(unchecked((long)sharedSeed), "powersgd-q", index));
+        using var generator = Util.TorchSetup.Generator(Seeds.Derive(unchecked((long)sharedSeed), "powersgd-q", index));
         using var fresh = torch.randn([m, rank], generator: generator, dtype: torch.ScalarType.Float64);
         var created = fresh.to(dtype).detach().clone().DetachFromDisposeScope();
         _q[index] = created;

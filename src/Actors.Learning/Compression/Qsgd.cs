@@ -21,7 +21,7 @@ public sealed class Qsgd : ICompressor, IDisposable
         if (levels < 1 || levels > MaxLevels)
             throw new ArgumentOutOfRangeException(nameof(levels), levels, $"levels must be in [1, {MaxLevels}]");
         Levels = levels;
-        _generator = new torch.Generator(unchecked((ulong)seed));
+        _generator = Util.TorchSetup.Generator(unchecked((ulong)seed));
     }
 
     public int Levels { get; }

@@ -98,7 +98,7 @@ public sealed class RandomBlockSparsifier : ICompressor
         ArgumentNullException.ThrowIfNull(c);
         using var scope = torch.NewDisposeScope();
         var values = c.Parts[0].to(c.DType);
-        var segments = c.Parts[1].to(torch.ScalarType.Int64).data<long>().ToArray();
+        var segments = c.Parts[1].to(torch.ScalarType.Int64).ToHostArray<long>();
         var dense = torch.zeros(c.Numel, dtype: c.DType);
         long offset = 0, read = 0;
         for (int i = 0; i < segments.Length / 2; i++)

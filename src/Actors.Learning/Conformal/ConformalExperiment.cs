@@ -57,7 +57,7 @@ public static class ConformalExperiment
     public static long[] Draw(Dataset data, int count, int labels, long seed, string stream)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var y = data.Labels.data<long>().ToArray();
+        var y = data.Labels.ToHostArray<long>();
         var eligible = Enumerable.Range(0, y.Length).Where(i => y[i] < labels).ToArray();
         if (count > eligible.Length)
             throw new ArgumentException($"asked for {count} examples but {data.Name} has {eligible.Length} with labels below {labels}");
@@ -88,8 +88,8 @@ public static class ConformalExperiment
         using var train = bundle.Train.Subset(trainIdx);
         using var test = bundle.Test.Subset(testIdx);
         var (ftr, fte, d) = PcaFeatures.Project(train.Features, test.Features, dims);
-        var ytr = train.Labels.data<long>().ToArray().Select(v => (int)v).ToArray();
-        var yte = test.Labels.data<long>().ToArray().Select(v => (int)v).ToArray();
+        var ytr = train.Labels.ToHostArray<long>().Select(v => (int)v).ToArray();
+        var yte = test.Labels.ToHostArray<long>().Select(v => (int)v).ToArray();
         return (new LabelledData(ftr, ytr, d, labels), new LabelledData(fte, yte, d, labels), bundle.IsSynthetic ? "synthetic" : settings.Dataset);
     }
 

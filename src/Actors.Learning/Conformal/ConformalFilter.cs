@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using Actors.Learning.Aggregation;
 using TorchSharp;
 
@@ -44,7 +45,7 @@ public sealed class ConformalFilter : IAggregator
         {
             var stacked = torch.stack(updates).to_type(torch.float32);
             var matrix = torch.cdist(stacked, stacked, 2.0, compute_mode.donot_use_mm_for_euclid_dist).to_type(torch.float64).contiguous();
-            dist = matrix.data<double>().ToArray();
+            dist = matrix.ToHostArray<double>();
         }
         // A non-finite update is infinitely far from everything: it gets the largest score instead of poisoning the others'.
         for (int t = 0; t < dist.Length; t++)

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using TorchSharp;
@@ -116,7 +117,8 @@ public static class Distances
             using var inner = torch.NewDisposeScope();
             var at = torch.tensor(a.AsSpan((start + s) * d, rows * d).ToArray(), [rows, d], torch.float64);
             var dist = torch.cdist(at, bt, 2.0, compute_mode.donot_use_mm_for_euclid_dist).contiguous();
-            dist.bytes.CopyTo(MemoryMarshal.AsBytes(output.Slice(s * bCount, rows * bCount)));
+            using var host = TorchSetup.OnCpu ? null : dist.cpu();
+            (host ?? dist).bytes.CopyTo(MemoryMarshal.AsBytes(output.Slice(s * bCount, rows * bCount)));
         }
     }
 

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Conformal;
@@ -23,7 +24,7 @@ public static class PcaFeatures
         if (xtr.shape[1] != xte.shape[1])
             throw new ArgumentException($"mismatched feature dimensions: train has {xtr.shape[1]} features, test {xte.shape[1]}");
         if (dims <= 0)
-            return (xtr.contiguous().data<double>().ToArray(), xte.contiguous().data<double>().ToArray(), (int)xtr.shape[1]);
+            return (xtr.contiguous().ToHostArray<double>(), xte.contiguous().ToHostArray<double>(), (int)xtr.shape[1]);
         long maxDims = Math.Min(xtr.shape[0], xtr.shape[1]);
         if (dims > maxDims)
             throw new ArgumentException($"pca:{dims} asks for more components than the {maxDims} that {xtr.shape[0]} examples of {xtr.shape[1]} features have");
@@ -33,7 +34,7 @@ public static class PcaFeatures
         var components = vh.narrow(0, 0, dims).t();
         var ptr = centered.matmul(components).contiguous();
         var pte = (xte - mean).matmul(components).contiguous();
-        return (ptr.data<double>().ToArray(), pte.data<double>().ToArray(), dims);
+        return (ptr.ToHostArray<double>(), pte.ToHostArray<double>(), dims);
     }
 
     /// <summary>Parses "pca:D" (D components) or "raw"/"" (no projection).</summary>

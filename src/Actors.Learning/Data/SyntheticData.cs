@@ -13,7 +13,7 @@ public static class SyntheticData
 {
     public static DataBundle Generate(SyntheticSpec spec, long seed)
     {
-        var gen = new torch.Generator((ulong)Util.Seeds.Derive(seed, "synthetic-data"));
+        var gen = Util.TorchSetup.Generator((ulong)Util.Seeds.Derive(seed, "synthetic-data"));
         using var centers = torch.randn(spec.Classes, spec.Features, generator: gen).mul_(spec.Separation);
         Dataset Make(int count, string name)
         {

@@ -97,7 +97,7 @@ public sealed class ClientPopulation : IDisposable
         ArgumentNullException.ThrowIfNull(value);
         if (Volatile.Read(ref _store) is { } store)
         {
-            store.Set(client, value.detach().cpu().data<float>().ToArray());
+            store.Set(client, value.detach().cpu().ToHostArray<float>());
             return;
         }
         lock (_gate)

@@ -118,7 +118,7 @@ public sealed class FrechetDistance : IDisposable
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            var values = parameters.data<float>().ToArray();
+            var values = parameters.ToHostArray<float>();
             var bytes = new byte[4 * values.Length];
             Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
             var temp = file + ".tmp";

@@ -7,7 +7,7 @@ namespace Actors.Learning.Games;
 /// <summary>A game's worker: both players' stochastic gradients on its own minibatches (seeded per worker), with optional worker momentum.</summary>
 public sealed class GameTrainer(IGame game, int batch, double momentum, ulong seed) : ILocalTrainer
 {
-    private readonly torch.Generator _generator = new(seed);
+    private readonly torch.Generator _generator = Util.TorchSetup.Generator(seed);
     private readonly WorkerMomentum _momentum = new(momentum);
 
     public long ParameterCount => game.Layout.Size;

@@ -42,7 +42,7 @@ public sealed class ImageGan : IGame
             }
         Layout = new ParameterLayout(layout);
         _generatorSize = FlatParameters.Count(_generator);
-        using var g = new torch.Generator((ulong)Util.Seeds.Derive(seed, "gan-evaluation"));
+        using var g = Util.TorchSetup.Generator((ulong)Util.Seeds.Derive(seed, "gan-evaluation"));
         _evaluationNoise = torch.randn(EvaluationSamples, NoiseDim, generator: g).DetachFromDisposeScope();
         using var reference = torch.arange(Math.Min(EvaluationSamples, data.Test.Count));
         var (images, _) = data.Test.Rows(reference);
@@ -124,7 +124,7 @@ public sealed class ImageGan : IGame
             var samples = Generate(_evaluationNoise);
             double loss = functional.binary_cross_entropy_with_logits(_discriminator.forward(samples), torch.ones(EvaluationSamples, 1)).item<float>();
             double distance = _frechet.Of(samples);
-            var pixels = _generator.forward(_evaluationNoise.narrow(0, 0, 64)).data<float>().ToArray();
+            var pixels = _generator.forward(_evaluationNoise.narrow(0, 0, 64)).ToHostArray<float>();
             return new GameScore(loss, double.NaN, [distance], new Training.SampleSet(true, 64, 28, 28, pixels));
         }
     }

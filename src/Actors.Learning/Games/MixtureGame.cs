@@ -45,7 +45,7 @@ public sealed class MixtureGame : IGame
             }
         Layout = new ParameterLayout(layout);
         _generatorSize = FlatParameters.Count(_generator);
-        using var g = new torch.Generator((ulong)Util.Seeds.Derive(seed, "mixture-evaluation"));
+        using var g = Util.TorchSetup.Generator((ulong)Util.Seeds.Derive(seed, "mixture-evaluation"));
         _evaluationNoise = torch.randn(EvaluationSamples, NoiseDim, generator: g).DetachFromDisposeScope();
     }
 
@@ -130,8 +130,8 @@ public sealed class MixtureGame : IGame
             var perMode = torch.bincount(nearest.masked_select(good), minlength: Modes);
             using var enough = ((long)(EvaluationSamples / 100)).ToScalar();
             double covered = perMode.ge(enough).sum().item<long>();
-            var shown = samples.narrow(0, 0, 500).data<float>().ToArray();
-            return new GameScore(loss, quality, [covered, quality], new Training.SampleSet(false, 500, 0, 0, shown, _modes.data<float>().ToArray()));
+            var shown = samples.narrow(0, 0, 500).ToHostArray<float>();
+            return new GameScore(loss, quality, [covered, quality], new Training.SampleSet(false, 500, 0, 0, shown, _modes.ToHostArray<float>()));
         }
     }
 

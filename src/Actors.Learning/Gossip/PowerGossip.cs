@@ -274,7 +274,7 @@ public sealed class PowerGossip : GossipNode, IPairwiseGossip
                 var q = GramSchmidt(v.to_type(dtype));
                 if (q is not null) return q;
             }
-            using var gen = new torch.Generator(Seeds.Derive(seed, $"powergossip-edge-{Lo}-{Hi}-{e}", Counter));
+            using var gen = Util.TorchSetup.Generator(Seeds.Derive(seed, $"powergossip-edge-{Lo}-{Hi}-{e}", Counter));
             return GramSchmidt(torch.randn(length, r, dtype, generator: gen))
                    ?? throw new InvalidOperationException("a random start vector was degenerate");
         }

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using TorchSharp;
 
 namespace Actors.Learning.Gossip;
@@ -16,9 +17,9 @@ public static class SpectralGap
         var m = torch.tensor(w.ToArray(), torch.float64).reshape(w.Nodes, w.Nodes);
         double[] s;
         if (w.IsSymmetric)
-            s = torch.linalg.eigvalsh(m).abs().sort(descending: true).Values.data<double>().ToArray();
+            s = torch.linalg.eigvalsh(m).abs().sort(descending: true).Values.ToHostArray<double>();
         else
-            s = torch.linalg.svdvals(m).data<double>().ToArray();
+            s = torch.linalg.svdvals(m).ToHostArray<double>();
         // sigma_2 at rounding level (an exact-averaging product such as one-peer exponential's) counts as 0.
         return s[1] < 1e-12 ? 1 : Math.Clamp(1 - s[1], 0, 1);
     }

@@ -90,7 +90,7 @@ public static class CpDecomposition
         {
             var (u, s, vh) = torch.linalg.svd(t[i], fullMatrices: false);
             int keep = (int)Math.Min(blockRank, s.shape[0]);
-            var values = s.data<double>().ToArray();
+            var values = s.ToHostArray<double>();
             for (int j = 0; j < keep; j++) triples.Add((values[j], i, u[.., j], vh[j]));
         }
         // Largest first; ties (and the zero tail) by slice, so the start is a pure function of T.

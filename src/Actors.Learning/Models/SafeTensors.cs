@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
@@ -77,7 +78,7 @@ public static class SafeTensors
         ArgumentNullException.ThrowIfNull(module);
         using var flat = FlatParameters.Get(module);
         using var values = flat.to(TorchSharp.torch.float32);
-        Write(path, ParameterLayout.Of(module), values.data<float>().ToArray(), metadata);
+        Write(path, ParameterLayout.Of(module), values.ToHostArray<float>(), metadata);
     }
 
     /// <summary>

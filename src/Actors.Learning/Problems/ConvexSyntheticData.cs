@@ -21,7 +21,7 @@ public static class ConvexSyntheticData
     {
         if (spec.SamplesPerNode <= 0 || spec.Features <= 0 || spec.Classes < 2)
             throw new ArgumentException($"synthetic convex data needs samples > 0, features > 0 and classes >= 2 (got {spec})");
-        using var gen = new torch.Generator(Seeds.Derive(seed, "convex-synthetic"));
+        using var gen = Util.TorchSetup.Generator(Seeds.Derive(seed, "convex-synthetic"));
         using var teacher = torch.randn(spec.Classes, spec.Features, torch.float64, generator: gen).MulBy_(spec.TeacherScale / Math.Sqrt(spec.Features));
         var shards = new (torch.Tensor, torch.Tensor)[nodes];
         for (int i = 0; i < nodes; i++)
@@ -42,9 +42,9 @@ public static class ConvexSyntheticData
     /// </summary>
     public static (torch.Tensor Features, torch.Tensor Labels) GenerateTest(ConvexSyntheticSpec spec, int count, long seed)
     {
-        using var teacherGen = new torch.Generator(Seeds.Derive(seed, "convex-synthetic"));
+        using var teacherGen = Util.TorchSetup.Generator(Seeds.Derive(seed, "convex-synthetic"));
         using var teacher = torch.randn(spec.Classes, spec.Features, torch.float64, generator: teacherGen).MulBy_(spec.TeacherScale / Math.Sqrt(spec.Features));
-        using var gen = new torch.Generator(Seeds.Derive(seed, "convex-synthetic-test"));
+        using var gen = Util.TorchSetup.Generator(Seeds.Derive(seed, "convex-synthetic-test"));
         using var scope = torch.NewDisposeScope();
         var x = torch.randn(count, spec.Features, torch.float64, generator: gen);
         var y = torch.multinomial(torch.softmax(x.matmul(teacher.t()), 1), 1, generator: gen).reshape(-1);

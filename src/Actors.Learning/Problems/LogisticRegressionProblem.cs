@@ -116,7 +116,7 @@ public sealed class LogisticRegressionProblem : IDecentralizedProblem
         var y = _onehot[node];
         if (_batchSize > 0)
         {
-            using var gen = new torch.Generator(Seeds.Derive(_seed, "logreg-batch", step * Nodes + node));
+            using var gen = Util.TorchSetup.Generator(Seeds.Derive(_seed, "logreg-batch", step * Nodes + node));
             var idx = torch.randint(0, a.shape[0], [_batchSize], torch.int64, generator: gen);
             a = a.index_select(0, idx);
             y = y.index_select(0, idx);

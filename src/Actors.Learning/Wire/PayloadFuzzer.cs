@@ -25,7 +25,7 @@ public static class PayloadFuzzer
         var result = new List<byte[]>();
         foreach (var dtype in new[] { torch.ScalarType.Float32, torch.ScalarType.Float64 })
         {
-            using var generator = new torch.Generator((ulong)seed);
+            using var generator = Util.TorchSetup.Generator((ulong)seed);
             using var x = torch.randn(40, generator: generator, dtype: dtype);
             foreach (var settings in new[]
             {

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using System.Buffers.Binary;
 using System.Runtime.Serialization;
 using Actors.Learning.Compression;
@@ -242,7 +243,8 @@ public sealed class TensorPayload : IPayloadView
     public ReadOnlySpan<byte> PartBytes(int index)
     {
         ThrowIfReleased();
-        return _local is not null ? _local[index].bytes : _buffer.AsSpan(Parts[index].Offset, Parts[index].Length);
+        if (_local is not null && Util.TorchSetup.OnCpu) return _local[index].bytes;
+        return (_buffer ?? Encode()).AsSpan(Parts[index].Offset, Parts[index].Length); // device tensors: through the host bytes
     }
 
     /// <summary>Exact size of the payload <see cref="FromCompressed"/> would build, without building it.</summary>
@@ -307,9 +309,10 @@ public sealed class TensorPayload : IPayloadView
             for (int i = 0; i < Parts.Count; i++)
             {
                 var part = Parts[i];
-                var t = torch.empty(part.Shape, dtype: part.DType);
+                var t = torch.empty(part.Shape, dtype: part.DType, device: torch.CPU);
                 tensors.Add(t);
                 PartBytes(i).CopyTo(t.bytes);
+                if (!Util.TorchSetup.OnCpu) tensors[^1] = t.OnDevice();
             }
         }
         catch

@@ -83,7 +83,7 @@ internal sealed class GossipHost : RunHost
 
     protected override void Build()
     {
-        _spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
+        _spec = Spec(_order.ExperimentHocon);
         _parts = GossipParts.Build(_spec, w => _log.Warning(w));
         _progress = new RunProgress(_spec.Steps);
         using (var x0 = _parts.Problem.InitialModel()) _modelBytes = x0.numel() * x0.ElementSize;
@@ -106,7 +106,7 @@ internal sealed class PeerHost : RunHost
 
     protected override void Build()
     {
-        var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
+        var spec = Spec(_order.ExperimentHocon);
         _parts = GossipParts.Build(spec, w => _log.Warning(w));
         int n = _parts.Nodes.Count;
         var timing = new NetworkModel(spec.Timing, spec.Seed, n);

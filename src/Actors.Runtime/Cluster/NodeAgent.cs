@@ -126,7 +126,7 @@ internal sealed class AggregatorHost : RunHost
 
     protected override void Build()
     {
-        var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
+        var spec = Spec(_order.ExperimentHocon);
         _parts = ClusterKinds.Parts(spec, w => _log.Warning(w));
         _progress = new RunProgress(spec.Steps);
         var scheduler = Context.System.Scheduler;
@@ -197,7 +197,7 @@ internal sealed class WorkerHost : RunHost
 
     protected override void Build()
     {
-        var spec = NodeAgent.ParseSpec(_order.ExperimentHocon);
+        var spec = Spec(_order.ExperimentHocon);
         _parts = ClusterKinds.Parts(spec, w => _log.Warning(w));
         var provider = ((ExtendedActorSystem)Context.System).Provider;
         if (ClusterKinds.Clients(_parts) is { } clients)

@@ -1,4 +1,6 @@
+using Actors.Runtime.Experiments;
 using Akka.Actor;
+using Akka.Event;
 using static Actors.Runtime.Cluster.ClusterProtocol;
 
 namespace Actors.Runtime.Cluster;
@@ -12,6 +14,14 @@ internal abstract class RunHost(string runId, IActorRef coordinator, string what
 {
     /// <summary>Builds the learning parts and spawns the actors; runs once, before any message.</summary>
     protected abstract void Build();
+
+    /// <summary>The run's spec, with its <c>compute</c> section applied to this node (a device the node cannot use fails the build).</summary>
+    protected ExperimentSpec Spec(string hocon)
+    {
+        var spec = NodeAgent.ParseSpec(hocon);
+        if (spec.Compute.Apply() is { } device) Context.GetLogger().Info("run {0}: {1}", runId, device);
+        return spec;
+    }
 
     protected sealed override void PreStart()
     {

@@ -57,6 +57,44 @@ public sealed record TimingSpec(TimingMode Mode, double DeadlineMs, int Quorum, 
     public bool VersionedRounds => Mode is TimingMode.Sync or TimingMode.Deadline;
 }
 
+/// <summary>`compute { device, threads }`: where a process's tensors live and how many torch threads it uses.</summary>
+public sealed record ComputeSpec(string Device = "cpu", int Threads = 0)
+{
+    public static readonly string[] Devices = ["cpu", "cuda", "auto"];
+
+    /// <summary>
+    /// Sets this process's torch threads and device (process-wide, so a process runs one device at a time). Returns the line
+    /// to show (the device when it is not the plain default, or why <c>auto</c> fell back to the CPU), or null. A device that
+    /// is not usable here is bad input.
+    /// </summary>
+    /// <summary>Refuses a device this machine cannot use, changing nothing (a local run checks before its directory exists).</summary>
+    public void Check()
+    {
+        try
+        {
+            Learning.Util.TorchSetup.Resolve(Device);
+        }
+        catch (Learning.Util.ComputeDeviceException e)
+        {
+            throw new ExperimentConfigException(e.Message);
+        }
+    }
+
+    public string? Apply()
+    {
+        Learning.Util.TorchSetup.Initialize(Threads);
+        try
+        {
+            var line = Learning.Util.TorchSetup.UseDevice(Device);
+            return Device == "cpu" && Threads == 0 ? null : line;
+        }
+        catch (Learning.Util.ComputeDeviceException e)
+        {
+            throw new ExperimentConfigException(e.Message);
+        }
+    }
+}
+
 /// <summary>`cluster { ... }`: settings that only matter on a cluster.</summary>
 /// <param name="CheckpointEvery">Steps between aggregator checkpoints kept by the coordinator (0 = off).</param>
 public sealed record ClusterSpec(int CheckpointEvery);
@@ -71,6 +109,9 @@ public sealed record ExperimentSpec(
     DataSpec Data, ModelSpec Model, WorkersSpec Workers, OptimizerSpec Optimizer, AggregatorSettings Aggregator, ConformalFilterSpec ConformalFilter,
     AttackSettings Attack, CompressionSettings Compression, TimingSpec Timing, ClusterSpec Cluster, Config Config)
 {
+    /// <summary>The `compute.*` section.</summary>
+    public ComputeSpec Compute { get; init; } = new();
+
     /// <summary>The `pruning.*` section (parameter-server runs).</summary>
     public Learning.Pruning.PruningSettings Pruning { get; init; } = new();
 
@@ -158,6 +199,7 @@ public sealed record ExperimentSpec(
             Cluster: new ClusterSpec(p.Int("cluster.checkpoint-every", min: 0)),
             Config: c)
         {
+            Compute = new ComputeSpec(p.Choice("compute.device", ComputeSpec.Devices), p.Int("compute.threads", min: 0, max: 1024)),
             Pruning = new Learning.Pruning.PruningSettings(
                 p.Enum<Learning.Pruning.PruningType>("pruning.type"),
                 p.Double("pruning.sparsity", min: 0, max: 0.9999),

@@ -60,7 +60,7 @@ public sealed class FederatedKind : IExperimentKind
         Validate(spec);
         var s = FederatedSection.Of(spec);
         var data = spec.LoadData(warn);
-        var labels = data.Train.Labels.data<long>().Select(l => (int)l).ToArray();
+        var labels = data.Train.Labels.ToHostArray<long>().Select(l => (int)l).ToArray();
         var shards = Partitioner.Split(labels, spec.Data.Partition, s.Clients, 0, Seeds.Random(spec.Seed, "partition"), spec.Data.DirichletAlpha);
         ParameterServerParts.CheckShards(spec, shards, labels.Length, "client");
         var population = new ClientPopulation(data.Train, shards, s, spec.Model.Architecture, spec.Seed);

@@ -91,7 +91,7 @@ public sealed class GossipParts : IKindRun
             {
                 var data = spec.LoadData(warn);
                 owned.Add(data);
-                var labels = data.Train.Labels.data<long>().Select(l => (int)l).ToArray();
+                var labels = data.Train.Labels.ToHostArray<long>().Select(l => (int)l).ToArray();
                 var shards = Partitioner.Split(labels, spec.Data.Partition, n, 0, Seeds.Random(spec.Seed, "partition"));
                 source = data.Source;
                 if (spec.Model.Type == "logreg")

@@ -1,3 +1,4 @@
+using Actors.Learning.Util;
 using Actors.Learning.Training;
 using Actors.Runtime.Engine;
 using Actors.Runtime.Experiments;
@@ -50,7 +51,7 @@ public sealed class ParameterServerCoordinator : RunCoordinator
             {
                 using var dense = model.ToTensor();
                 using var values = dense.to(TorchSharp.torch.ScalarType.Float32);
-                _model = values.data<float>().ToArray();
+                _model = values.ToHostArray<float>();
             }
             HaltClock();
             TryComplete();

@@ -66,7 +66,7 @@ public sealed class ParameterServerParts : IKindRun
         var compression = spec.Compression;
         Compressors.Create(compression, 0); // validates the compression block before loading any data
         var data = spec.LoadData(warn);
-        var labels = data.Train.Labels.data<long>().Select(l => (int)l).ToArray();
+        var labels = data.Train.Labels.ToHostArray<long>().Select(l => (int)l).ToArray();
         var shards = Partitioner.Split(labels, spec.Data.Partition, spec.Workers.Honest, spec.Workers.Byzantine, Seeds.Random(spec.Seed, "partition"), spec.Data.DirichletAlpha);
         CheckShards(spec, shards, labels.Length, "worker");
         var gradients = new GradientModel(spec.Model.Architecture, data.Train.ItemShape, data.Train.Classes); // one for every worker of the process

@@ -45,6 +45,7 @@ public static class ExperimentRunner
         var kind = ExperimentKinds.Of(spec);
         _ = Task.Run(Plots.Warm); // loads the plotting stack off the training thread, while the run goes on
         TorchSetup.Initialize();
+        if (spec.Compute.Apply() is { } device) warn(device);
         using var run = kind.Prepare(spec, warn); // bad input fails here, before a run directory exists
         return await Run(spec, run, runDirectory, progress, wall, cancel).ConfigureAwait(false);
     }
