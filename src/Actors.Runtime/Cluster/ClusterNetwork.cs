@@ -25,7 +25,8 @@ public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = nul
 
     public long BulkThreshold { get; } = bulkThreshold;
 
-    public void Send(int from, int to, IActorRef target, object message, IActorRef sender, long bytes, long uncompressedBytes, LinkKind kind)
+    public void Send(int from, int to, IActorRef target, object message, IActorRef sender, long bytes, long uncompressedBytes, LinkKind kind,
+        TimeSpan receiverCost = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         Stats.Record(bytes, uncompressedBytes, kind);

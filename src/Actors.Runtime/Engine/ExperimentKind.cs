@@ -67,6 +67,11 @@ public interface IRunSink
 {
     void Append(MetricsRow row);
 
+    /// <summary>A file of the run's own beside the standard outputs (e.g. compression-cost.json); ignored by default.</summary>
+    void WriteFile(string name, string content)
+    {
+    }
+
     /// <summary>Samples a generative model produced at <paramref name="step"/> (a picture per evaluation); ignored by default.</summary>
     void WriteSamples(long step, Learning.Training.SampleSet samples)
     {

@@ -13,6 +13,12 @@ public sealed class UpdateCodec(ICompressor compressor, ParameterLayout layout, 
 {
     public ICompressor Compressor { get; } = compressor;
 
+    /// <summary>Values in one message (the layout's size): what <see cref="Cost"/> scales with.</summary>
+    public long Values { get; } = layout.Size;
+
+    /// <summary>Encode and decode time on the virtual clock (`timing.compression-cost`); free unless the run charges it.</summary>
+    public CompressionCost Cost { get; init; } = CompressionCost.None;
+
     /// <summary>What a vector of this model costs uncompressed (bytes_uplink_uncompressed).</summary>
     public int UncompressedBytes { get; } = TensorPayload.UncompressedSizeBytes(layout.Size);
 

@@ -53,6 +53,9 @@ public sealed record TimingSpec(TimingMode Mode, double DeadlineMs, int Quorum, 
     /// </summary>
     public bool RealtimeLinks { get; init; }
 
+    /// <summary>`timing.compression-cost` with its fixed figures: what a compressor's encode and decode cost on the virtual clock.</summary>
+    public CompressionCostSpec CompressionCost { get; init; } = new();
+
     /// <summary>Sync and deadline rounds: every update belongs to one model version, and a round sees all of its version.</summary>
     public bool VersionedRounds => Mode is TimingMode.Sync or TimingMode.Deadline;
 }
@@ -93,6 +96,15 @@ public sealed record ComputeSpec(string Device = "cpu", int Threads = 0)
             throw new ExperimentConfigException(e.Message);
         }
     }
+}
+
+/// <summary>
+/// `timing.compression-cost`: <c>measured</c> (each codec's cost per value timed at start-up on this machine), <c>none</c>
+/// (free), or <c>fixed</c> (<paramref name="EncodeNs"/> and <paramref name="DecodeNs"/> per value, for reproducible studies).
+/// </summary>
+public sealed record CompressionCostSpec(string Mode = "none", double EncodeNs = 0, double DecodeNs = 0)
+{
+    public static readonly string[] Modes = ["measured", "none", "fixed"];
 }
 
 /// <summary>`cluster { ... }`: settings that only matter on a cluster.</summary>
@@ -195,7 +207,11 @@ public sealed record ExperimentSpec(
                 p.Double("timing.compute-ms", min: 0), p.Double("timing.compute-jitter", min: 0),
                 new StragglerSpec(p.Double("timing.stragglers.fraction", min: 0, max: 1), p.Double("timing.stragglers.slowdown", min: 1), p.Bool("timing.stragglers.redraw")),
                 p.Double("timing.latency-ms", min: 0), p.Enum<LatencyDistribution>("timing.latency-distribution"),
-                p.Double("timing.latency-spread-ms", min: 0), p.Double("timing.bandwidth-mbps", min: 0)) { RealtimeLinks = p.Bool("timing.realtime-links") },
+                p.Double("timing.latency-spread-ms", min: 0), p.Double("timing.bandwidth-mbps", min: 0)) {
+                RealtimeLinks = p.Bool("timing.realtime-links"),
+                CompressionCost = new CompressionCostSpec(p.Choice("timing.compression-cost", CompressionCostSpec.Modes),
+                    p.Double("timing.compression-encode-ns", min: 0), p.Double("timing.compression-decode-ns", min: 0)),
+            },
             Cluster: new ClusterSpec(p.Int("cluster.checkpoint-every", min: 0)),
             Config: c)
         {

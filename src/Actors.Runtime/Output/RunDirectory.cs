@@ -126,6 +126,8 @@ public sealed class RunDirectory : IRunSink, IDisposable
     public void WriteMarkdown(string markdown) => WriteAtomic("summary.md", markdown);
 
     /// <summary>Writes a file under a temporary name and renames it over the old one: readers see the old or the new file, whole.</summary>
+    public void WriteFile(string name, string content) => WriteAtomic(name, content);
+
     public void WriteAtomic(string name, string content) => WriteFileAtomic(System.IO.Path.Combine(Path, name), content);
 
     /// <summary>Writes <paramref name="path"/> through a temporary file and a rename.</summary>

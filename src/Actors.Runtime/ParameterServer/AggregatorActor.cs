@@ -268,8 +268,10 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
     {
         var (model, isDelta) = BroadcastPayload();
         var message = new ModelBroadcast(_server.Version, model, isDelta);
+        // A compressed delta costs the aggregator its encoding once and each worker its decoding (timing.compression-cost).
+        var cost = isDelta && _broadcastCodec is { } codec ? codec.Cost.Encode(codec.Values) + codec.Cost.Decode(codec.Values) : TimeSpan.Zero;
         foreach (var w in to)
-            _network.Send(-1, w, _workers[w], message, Self, model.SizeBytes, model.SizeBytes, LinkKind.Downlink);
+            _network.Send(-1, w, _workers[w], message, Self, model.SizeBytes, model.SizeBytes, LinkKind.Downlink, cost);
     }
 
     /// <summary>

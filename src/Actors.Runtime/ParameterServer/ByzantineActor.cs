@@ -116,7 +116,7 @@ public sealed class ByzantineActor : SimulatedActor
         {
             var payload = _codec.Encode(message, _version);
             _network.Send(_id, -1, _aggregator, new WorkerUpdate(_id, _version, payload, _codec.UncompressedBytes), Self,
-                payload.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink);
+                payload.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink, _codec.Cost.Decode(_codec.Values));
         }
     }
 

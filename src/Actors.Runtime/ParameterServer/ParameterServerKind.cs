@@ -123,6 +123,29 @@ public sealed class ParameterServerKind : IExperimentKind
         }
     }
 
+    /// <summary>
+    /// Simulation: where the modelled time went, summed over the messages (worker-seconds, not the run's span): computing,
+    /// compressing (encode + decode, `timing.compression-cost`) and on links, with their shares; and the compression cost
+    /// figures the run charged.
+    /// </summary>
+    public static void AddTimeFigures(JsonObject figures, Simulation.NetworkStats stats, UpdateCodec? codec)
+    {
+        ArgumentNullException.ThrowIfNull(figures);
+        ArgumentNullException.ThrowIfNull(stats);
+        double compute = stats.ComputeTime.TotalSeconds, compress = stats.CompressTime.TotalSeconds, link = stats.LinkTime.TotalSeconds;
+        double total = compute + compress + link;
+        figures["time_compute_s"] = Math.Round(compute, 6);
+        figures["time_compress_s"] = Math.Round(compress, 6);
+        figures["time_communicate_s"] = Math.Round(link, 6);
+        figures["time_shares"] = new JsonObject
+        {
+            ["compute"] = total > 0 ? Math.Round(compute / total, 6) : 0,
+            ["compress"] = total > 0 ? Math.Round(compress / total, 6) : 0,
+            ["communicate"] = total > 0 ? Math.Round(link / total, 6) : 0,
+        };
+        if (codec is { Cost.IsFree: false }) figures["compression_cost"] = codec.Cost.ToJson(codec.Values);
+    }
+
     /// <summary>What a parameter-server run adds to summary.json: staleness and the per-worker counts.</summary>
     public static JsonObject Figures(TrainingStats s)
     {

@@ -107,12 +107,13 @@ public sealed class ParameterServerParts : IKindRun
         var compression = spec.Compression;
         attacks ??= [.. Enumerable.Range(0, spec.Workers.Byzantine).Select(_ => AttackFactory.Create(spec.Attack, spec.Workers.Total, spec.Workers.Byzantine)!)];
         var shared = Seeds.Derive(spec.Seed, "compression-shared");
+        var cost = CompressionCost.For(spec, updateLayout ?? layout, shared); // timed once here, for the run's message size
         var codecs = Enumerable.Range(0, spec.Workers.Honest)
-            .Select(i => new UpdateCodec(Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "compressor", i)), updateLayout ?? layout, shared)).ToList();
+            .Select(i => new UpdateCodec(Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "compressor", i)), updateLayout ?? layout, shared) { Cost = cost }).ToList();
         var byzantineCodecs = Enumerable.Range(spec.Workers.Honest, spec.Workers.Byzantine)
-            .Select(i => new UpdateCodec(Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "compressor", i)), updateLayout ?? layout, shared)).ToList();
+            .Select(i => new UpdateCodec(Compressors.Create(compression, (long)Seeds.Derive(spec.Seed, "compressor", i)), updateLayout ?? layout, shared) { Cost = cost }).ToList();
         var broadcast = compression.CompressBroadcast
-            ? new UpdateCodec(Compressors.Create(compression with { ErrorFeedback = false }, (long)Seeds.Derive(spec.Seed, "compressor-broadcast")), layout, shared)
+            ? new UpdateCodec(Compressors.Create(compression with { ErrorFeedback = false }, (long)Seeds.Derive(spec.Seed, "compressor-broadcast")), layout, shared) { Cost = cost }
             : null;
         return new ParameterServerParts
         {

@@ -102,10 +102,20 @@ public sealed class WorkerActor : SimulatedActor
         {
             _computed = (m.Version, _codec.EncodeOwned(update, m.Version));
         }
-        // Simulation: the modelled compute time; realtime: compute already took real time, stragglers add an injected delay.
-        var delay = _simulated
-            ? _timingModel.Compute(_id, _steps)
-            : _timingModel.IsStraggler(_id) ? (DateTime.UtcNow - started) * (_timingModel.Slowdown - 1) : TimeSpan.Zero;
+        // Simulation: the modelled compute time, then encoding (timing.compression-cost); realtime: compute and encoding already
+        // took real time, stragglers add an injected delay.
+        TimeSpan delay;
+        if (_simulated)
+        {
+            var compute = _timingModel.Compute(_id, _steps);
+            var encode = _computed is { Update: not null } ? _codec.Cost.Encode(_codec.Values) : TimeSpan.Zero;
+            _network.Stats.AddTime(compute, encode, TimeSpan.Zero);
+            delay = compute + encode;
+        }
+        else
+        {
+            delay = _timingModel.IsStraggler(_id) ? (DateTime.UtcNow - started) * (_timingModel.Slowdown - 1) : TimeSpan.Zero;
+        }
         _steps++;
         _clock.After(delay, Self, new ComputeDone(m.Version), Self);
     }
@@ -121,7 +131,7 @@ public sealed class WorkerActor : SimulatedActor
         else
         {
             var message = new WorkerUpdate(_id, c.Version, payload, _codec.UncompressedBytes);
-            _network.Send(_id, -1, _aggregator, message, Self, payload.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink);
+            _network.Send(_id, -1, _aggregator, message, Self, payload.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink, _codec.Cost.Decode(_codec.Values));
             // The omniscient attackers' tap: a copy as it is sent, through the clock so simulation order stays deterministic.
             foreach (var tap in _taps) _network.Tap(tap, new HonestTap(_id, c.Version, payload.Share()), Self, _clock);
         }

@@ -21,7 +21,8 @@ public sealed class RealtimeNetwork(IScheduler scheduler, NetworkModel? injected
 {
     public NetworkStats Stats { get; } = new();
 
-    public void Send(int from, int to, IActorRef target, object message, IActorRef sender, long bytes, long uncompressedBytes, LinkKind kind)
+    public void Send(int from, int to, IActorRef target, object message, IActorRef sender, long bytes, long uncompressedBytes, LinkKind kind,
+        TimeSpan receiverCost = default)
     {
         Stats.Record(bytes, uncompressedBytes, kind);
         var delay = injectedDelay?.Delivery(from, to, bytes) ?? TimeSpan.Zero;
@@ -35,9 +36,12 @@ public sealed class SimulatedNetwork(SimulationScheduler scheduler, NetworkModel
 {
     public NetworkStats Stats { get; } = new();
 
-    public void Send(int from, int to, IActorRef target, object message, IActorRef sender, long bytes, long uncompressedBytes, LinkKind kind)
+    public void Send(int from, int to, IActorRef target, object message, IActorRef sender, long bytes, long uncompressedBytes, LinkKind kind,
+        TimeSpan receiverCost = default)
     {
         Stats.Record(bytes, uncompressedBytes, kind);
-        scheduler.After(model.Delivery(from, to, bytes), target, message, sender);
+        var link = model.Delivery(from, to, bytes);
+        Stats.AddTime(TimeSpan.Zero, receiverCost, link);
+        scheduler.After(link + receiverCost, target, message, sender);
     }
 }

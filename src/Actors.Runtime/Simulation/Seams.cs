@@ -30,7 +30,12 @@ public interface INetwork
     /// <param name="to">Participant id of the receiver.</param>
     /// <param name="bytes">Exact serialized size of the message's payload.</param>
     /// <param name="uncompressedBytes">What the same message would cost uncompressed (for bytes_uplink_uncompressed).</param>
-    void Send(int from, int to, IActorRef target, object message, IActorRef sender, long bytes, long uncompressedBytes, LinkKind kind);
+    /// <param name="receiverCost">
+    /// Modelled time the receiver spends before the message is usable (decoding a compressed payload, `timing.compression-cost`):
+    /// the virtual clock delivers that much later; realtime and cluster networks ignore it (there decoding takes real time).
+    /// </param>
+    void Send(int from, int to, IActorRef target, object message, IActorRef sender, long bytes, long uncompressedBytes, LinkKind kind,
+        TimeSpan receiverCost = default);
 
     NetworkStats Stats { get; }
 
@@ -66,7 +71,24 @@ public interface INetwork
 /// <summary>Learning-message counters (thread-safe).</summary>
 public sealed class NetworkStats
 {
-    private long _messages, _bytes, _uplink, _uplinkUncompressed;
+    private long _messages, _bytes, _uplink, _uplinkUncompressed, _computeTicks, _compressTicks, _linkTicks;
+
+    /// <summary>Modelled worker compute summed over the updates (simulation).</summary>
+    public TimeSpan ComputeTime => TimeSpan.FromTicks(Interlocked.Read(ref _computeTicks));
+
+    /// <summary>Modelled encode and decode time summed over the messages (simulation, `timing.compression-cost`).</summary>
+    public TimeSpan CompressTime => TimeSpan.FromTicks(Interlocked.Read(ref _compressTicks));
+
+    /// <summary>Modelled link time (latency + bytes / bandwidth) summed over the messages (simulation).</summary>
+    public TimeSpan LinkTime => TimeSpan.FromTicks(Interlocked.Read(ref _linkTicks));
+
+    /// <summary>Adds modelled time spent computing, compressing (encode or decode) and on links.</summary>
+    public void AddTime(TimeSpan compute, TimeSpan compress, TimeSpan link)
+    {
+        if (compute > TimeSpan.Zero) Interlocked.Add(ref _computeTicks, compute.Ticks);
+        if (compress > TimeSpan.Zero) Interlocked.Add(ref _compressTicks, compress.Ticks);
+        if (link > TimeSpan.Zero) Interlocked.Add(ref _linkTicks, link.Ticks);
+    }
 
     public long MessagesSent => Interlocked.Read(ref _messages);
     public long BytesSent => Interlocked.Read(ref _bytes);

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Actors.Learning.Compression;
+using Actors.Learning.Models;
+using Actors.Runtime.Experiments;
+using TorchSharp;
+
+namespace Actors.Runtime.Engine;
+
+/// <summary>
+/// What a compressor costs on the virtual clock (`timing.compression-cost`): encoding is charged to the sender (after its
+/// compute, before it sends), decoding to the receiver (the message is usable that much after it arrives). Both scale with
+/// the values a message carries: <see cref="EncodeNsPerValue"/> x values. Uncompressed messages cost nothing.
+/// </summary>
+/// <param name="Source">measured, fixed or none: where the figures come from.</param>
+public sealed record CompressionCost(string Codec, double EncodeNsPerValue, double DecodeNsPerValue, string Source)
+{
+    public static readonly CompressionCost None = new(Identity.CodecName, 0, 0, "none");
+
+    public bool IsFree => EncodeNsPerValue == 0 && DecodeNsPerValue == 0;
+
+    public TimeSpan Encode(long values) => Ns(EncodeNsPerValue * values);
+
+    public TimeSpan Decode(long values) => Ns(DecodeNsPerValue * values);
+
+    private static TimeSpan Ns(double ns) => TimeSpan.FromTicks((long)Math.Round(ns / 100.0)); // 1 tick = 100 ns
+
+    /// <summary>
+    /// The run's figures: none for simulation-free modes, uncompressed runs and <c>none</c>; the configured ones for <c>fixed</c>;
+    /// timed here for <c>measured</c> (on a vector of <paramref name="layout"/>'s size, the run's message size).
+    /// </summary>
+    public static CompressionCost For(ExperimentSpec spec, ParameterLayout layout, ulong sharedSeed)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var s = spec.Timing.CompressionCost;
+        if (!spec.IsSimulation || spec.Compression.Type == Identity.CodecName || s.Mode == "none") return None;
+        return s.Mode == "fixed"
+            ? new CompressionCost(spec.Compression.Type, s.EncodeNs, s.DecodeNs, "fixed")
+            : Measure(spec.Compression, layout, sharedSeed);
+    }
+
+    /// <summary>
+    /// Times one fresh compressor (error feedback included when the settings use it) encoding and decoding a Gaussian vector of
+    /// the layout's size: two warm-up rounds, then the median of <paramref name="repetitions"/>, per value. On this machine,
+    /// at the time it runs: the figures vary a little between runs, which is why they are recorded.
+    /// </summary>
+    public static CompressionCost Measure(CompressionSettings settings, ParameterLayout layout, ulong sharedSeed, int repetitions = 5)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(layout);
+        if (settings.Type == Identity.CodecName) return None;
+        var compressor = Compressors.Create(settings, 12345);
+        try
+        {
+            using var scope = torch.NewDisposeScope();
+            var vector = torch.randn(layout.Size, generator: Learning.Util.TorchSetup.Generator(7));
+            var encode = new List<double>();
+            var decode = new List<double>();
+            for (int rep = 0; rep < repetitions + 2; rep++)
+            {
+                using var inner = torch.NewDisposeScope();
+                var clock = Stopwatch.StartNew();
+                using var compressed = compressor.Compress(vector, new CompressionContext(rep, sharedSeed, layout));
+                double e = clock.Elapsed.TotalNanoseconds;
+                clock.Restart();
+                using var restored = Codecs.Decompress(compressed);
+                double d = clock.Elapsed.TotalNanoseconds;
+                if (rep < 2) continue; // warm-up: first-call allocation and JIT
+                encode.Add(e);
+                decode.Add(d);
+            }
+            // Rounded as recorded, so a replay with the recorded figures (fixed) charges exactly the same times.
+            return new CompressionCost(settings.Type, Math.Round(Median(encode) / layout.Size, 4), Math.Round(Median(decode) / layout.Size, 4), "measured");
+        }
+        finally
+        {
+            (compressor as IDisposable)?.Dispose();
+        }
+    }
+
+    private static double Median(List<double> xs)
+    {
+        xs.Sort();
+        return xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]) / 2;
+    }
+
+    /// <summary>The record written to the run directory (compression-cost.json, and summary.json's compression_cost).</summary>
+    public JsonObject ToJson(long values) => new()
+    {
+        ["source"] = Source,
+        ["codec"] = Codec,
+        ["values_per_message"] = values,
+        ["encode_ns_per_value"] = EncodeNsPerValue,
+        ["decode_ns_per_value"] = DecodeNsPerValue,
+        ["encode_ms_per_message"] = Math.Round(Encode(values).TotalMilliseconds, 4),
+        ["decode_ms_per_message"] = Math.Round(Decode(values).TotalMilliseconds, 4),
+        ["replay"] = string.Create(CultureInfo.InvariantCulture,
+            $"--set timing.compression-cost=fixed --set timing.compression-encode-ns={EncodeNsPerValue:R} --set timing.compression-decode-ns={DecodeNsPerValue:R}"),
+    };
+}
