@@ -22,7 +22,7 @@ public sealed record SweepCell(IReadOnlyList<(string Key, string Value)> Setting
 }
 
 /// <summary>
-/// `actors sweep`: the cartesian product of the listed values (x seeds), plus baseline cells; each cell is a normal run
+/// `actors sweep`: the cartesian product of the listed values (x variants, x seeds), plus baseline cells; each cell is a normal run
 /// directory under OUT/cells/; finished cells (summary.json exists) are skipped, so a sweep resumes where it stopped.
 /// Writes results.csv (one row per run), results.md (mean and std per cell) and heatmap.png.
 /// </summary>
@@ -45,7 +45,10 @@ public static class Sweep
             }
         }
         var cells = new List<SweepCell>();
-        IEnumerable<List<(string, string)>> product = [[]];
+        // Variants: explicit groups of settings (e.g. a compressor with its own ratio or rank), each crossed with the axes.
+        IEnumerable<List<(string, string)>> product = sweep.HasPath("variants")
+            ? [.. sweep.GetValue("variants").GetArray().Select(v => Settings(v))]
+            : [[]];
         foreach (var (key, values) in axes)
             product = product.SelectMany(p => values.Select(v => new List<(string, string)>(p) { (key, v) }));
         foreach (var combo in product)
@@ -54,9 +57,15 @@ public static class Sweep
         {
             foreach (var b in sweep.GetValue("baselines").GetArray())
             {
-                var settings = b.GetObject().Items.Select(kv => (kv.Key.Trim('"'), kv.Value.GetString())).ToList();
-                foreach (var seed in seeds) cells.Add(new SweepCell(settings, seed));
+                foreach (var seed in seeds) cells.Add(new SweepCell(Settings(b), seed));
             }
+        }
+        static List<(string, string)> Settings(Akka.Configuration.Hocon.HoconValue group)
+        {
+            var settings = group.GetObject().Items.Select(kv => (kv.Key.Trim('"'), kv.Value.GetString())).ToList();
+            foreach (var (k, _) in settings)
+                if (!ExperimentConfig.Reference.HasPath(k)) throw new ExperimentConfigException($"sweep key '{k}' is not an experiment key");
+            return settings;
         }
         // Validate every cell before running any: a typo fails now, not after an hour.
         foreach (var cell in cells) ExperimentKinds.Load(file, [.. overrides, .. cell.Overrides]);
