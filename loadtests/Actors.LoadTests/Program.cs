@@ -8,6 +8,7 @@ var benchmarks = new SortedDictionary<string, (string Description, Func<string[]
     ["federated-scale"] = ("10,000 logreg / 1,000 mlp federated clients, 100 per round: rounds/s through actors vs a plain loop, peak memory", Actors.LoadTests.Federated.FederatedScale.Run),
     ["fuzz"] = ("randomized fuzzing of the learning-message envelope and the side channel's framing (100k cases each by default)", Actors.LoadTests.Fuzzing.WireFuzz.Run),
     ["actor-overhead"] = ("time per synchronous round through actors vs the same gradient computations in a plain loop", Actors.LoadTests.Overhead.ActorOverhead.Run),
+    ["compression-tradeoff"] = ("report of the compression trade-off sweep (time to target against bandwidth, crossovers, time shares): SWEEP_DIR [--docs DIR]", a => Task.FromResult(Actors.LoadTests.Compression.CompressionTradeoff.Run(a))),
     ["compression"] = ("compress + decompress throughput vs a memory copy; serializer MB/s; 100k-case payload fuzz", a => Task.FromResult(Actors.LoadTests.Compression.CompressionBenchmark.Run(a))),
     ["robustness"] = ("BenchmarkDotNet: each aggregator at n = 25/100, d = 1M, relative to mean (extra args go to BenchmarkDotNet)", a =>
     {
