@@ -29,9 +29,11 @@ public static class CompressionTradeoff
     {
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.Error.WriteLine("usage: compression-tradeoff SWEEP_DIR [--docs DOCS_DIR]\n  reads SWEEP_DIR/cells/* of `actors sweep cluster-config/experiments/compression-tradeoff.hocon`");
+            Console.Error.WriteLine("usage: compression-tradeoff SWEEP_DIR [--docs DOCS_DIR]\n  reads SWEEP_DIR/cells/* of `actors sweep cluster-config/experiments/compression-tradeoff.hocon`\n" +
+                                    "       compression-tradeoff --compare DIR\n  the cluster-vs-simulation cells of docs/compression-cluster.sh");
             return args.Length == 0 ? 2 : 0;
         }
+        if (args[0] == "--compare") return Compare(args.Length > 1 ? args[1] : "runs/compression-cluster");
         var sweep = args[0];
         string? docs = args.SkipWhile(a => a != "--docs").Skip(1).FirstOrDefault();
         var cells = Read(sweep);
@@ -81,6 +83,36 @@ public static class CompressionTradeoff
                 D(shares?["compute"]), D(shares?["compress"]), D(shares?["communicate"]), D(cost?["encode_ns_per_value"]), D(cost?["decode_ns_per_value"])));
         }
         return cells;
+    }
+
+    /// <summary>
+    /// docs/compression-cluster.sh's cells: the cluster's wall-clock time to target (links throttled) beside the simulation's
+    /// prediction; the target is each side's own uncompressed final accuracy minus 1 point. Prints a table and writes compare.md.
+    /// </summary>
+    public static int Compare(string dir)
+    {
+        var md = new StringBuilder("| cell | final acc. cluster / sim | time to target: cluster (wall) | simulation | sim / cluster |\n|---|---|---|---|---|\n");
+        (double Time, double Accuracy)[] Curve(string run)
+        {
+            var rows = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
+            var header = rows[0].Split(',');
+            int acc = Array.IndexOf(header, "test_accuracy"), time = Array.IndexOf(header, "virtual_time_s");
+            return [.. rows.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).Select(f => (double.Parse(f[time], CultureInfo.InvariantCulture), double.Parse(f[acc], CultureInfo.InvariantCulture)))];
+        }
+        var clusterTarget = Curve(Path.Combine(dir, "cluster", "none"))[^1].Accuracy - TargetGap;
+        var simTarget = Curve(Path.Combine(dir, "sim", "none"))[^1].Accuracy - TargetGap;
+        foreach (var cell in Directory.GetDirectories(Path.Combine(dir, "cluster")).Select(Path.GetFileName).Order(StringComparer.Ordinal))
+        {
+            var c = Curve(Path.Combine(dir, "cluster", cell!));
+            var s = Curve(Path.Combine(dir, "sim", cell!));
+            double? tc = c.Where(p => p.Accuracy >= clusterTarget).Select(p => (double?)p.Time).FirstOrDefault();
+            double? ts = s.Where(p => p.Accuracy >= simTarget).Select(p => (double?)p.Time).FirstOrDefault();
+            md.Append(string.Create(CultureInfo.InvariantCulture,
+                $"| {cell} | {c[^1].Accuracy * 100:0.00}% / {s[^1].Accuracy * 100:0.00}% | {(tc is { } a ? $"{a:0.0} s" : "not reached")} | {(ts is { } b ? $"{b:0.0} s" : "not reached")} | {(tc is { } x && ts is { } y ? $"{y / x:0.00}" : "-")} |\n"));
+        }
+        File.WriteAllText(Path.Combine(dir, "compare.md"), md.ToString());
+        Console.Write(md);
+        return 0;
     }
 
     private static double D(JsonNode? n) => n is null ? 0 : double.Parse(n.ToJsonString(), CultureInfo.InvariantCulture);
