@@ -37,8 +37,14 @@ public sealed record CompressionCost(string Codec, double EncodeNsPerValue, doub
         if (!spec.IsSimulation || spec.Compression.Type == Identity.CodecName || s.Mode == "none") return None;
         return s.Mode == "fixed"
             ? new CompressionCost(spec.Compression.Type, s.EncodeNs, s.DecodeNs, "fixed")
-            : Measure(spec.Compression, layout, sharedSeed);
+            : Measured.GetOrAdd((spec.Compression, layout.Size), _ => Measure(spec.Compression, layout, sharedSeed));
     }
+
+    /// <summary>
+    /// Measured once per process for each compressor setting and message size: the cells of a sweep that differ only in
+    /// bandwidth or seed are charged the same figures, so their times compare (and the machine is timed once, not per cell).
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(CompressionSettings, long), CompressionCost> Measured = new();
 
     /// <summary>
     /// Times one fresh compressor (error feedback included when the settings use it) encoding and decoding a Gaussian vector of
