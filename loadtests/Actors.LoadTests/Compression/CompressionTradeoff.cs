@@ -22,7 +22,7 @@ public static class CompressionTradeoff
         double VirtualTimeS, (double Time, double Accuracy)[] Curve, double ComputeShare, double CompressShare, double CommunicateShare,
         double EncodeNs, double DecodeNs)
     {
-        public string Label => Codec == "none" ? "none" : $"{Codec} {Setting}";
+        public string Label => Codec == "none" ? "none" : $"{Codec} {Setting}".Trim();
     }
 
     public static int Run(string[] args)
@@ -71,6 +71,7 @@ public static class CompressionTradeoff
                 "sign" => "",
                 _ => string.Create(CultureInfo.InvariantCulture, $"{config.GetDouble("compression.ratio") * 100:0.#}%"),
             };
+            if (codec != "none" && !config.GetBoolean("compression.error-feedback")) setting = $"{setting} no EF".Trim();
             var rows = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
             var header = rows[0].Split(',');
             int acc = Array.IndexOf(header, "test_accuracy"), time = Array.IndexOf(header, "virtual_time_s");

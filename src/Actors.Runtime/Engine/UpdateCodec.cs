@@ -35,7 +35,17 @@ public sealed class UpdateCodec(ICompressor compressor, ParameterLayout layout, 
     {
         if (Compressor is Identity) return TensorPayload.LocalFromTensor(vector);
         using var scope = torch.NewDisposeScope();
-        var compressed = Compressor.Compress(vector, new CompressionContext(step, sharedSeed, layout));
+        CompressedTensor compressed;
+        try
+        {
+            compressed = Compressor.Compress(vector, new CompressionContext(step, sharedSeed, layout));
+        }
+        catch (ArgumentException) when (!vector.isfinite().all().item<bool>())
+        {
+            // A diverged worker's vector: some codecs (QSGD) cannot encode it. It goes uncompressed, so the receiver sees
+            // what it is (the aggregator drops it as non_finite and ends a diverged run as a result, not a crash).
+            return TensorPayload.LocalFromTensor(vector);
+        }
         return TensorPayload.Local(compressed); // takes the tensors out of the scope
     }
 

@@ -96,6 +96,16 @@ public sealed class CompressionCostSpec
         Assert.Equal(File.ReadAllText(Path.Combine(measuredDir, "metrics.csv")), File.ReadAllText(Path.Combine(replayDir, "metrics.csv")));
     }
 
+    /// <summary>QSGD cannot quantize a non-finite vector: a diverging run still ends as a diverged result (the sweep found this).</summary>
+    [Fact]
+    public async Task A_run_that_diverges_through_a_codec_that_cannot_encode_it_is_a_diverged_result()
+    {
+        var (_, summary) = await RunHelper.Run("model.type=mlp", "compression.type=qsgd", "compression.levels=1", "compression.error-feedback=on", "optimizer.lr=1e20",
+            "experiment.steps=30", "experiment.eval-every=10");
+        Assert.True(summary["diverged"]!.GetValue<bool>(), Actors.Runtime.Output.RunDirectory.ToJson(summary));
+        Assert.True(summary["updates_dropped"]!["non_finite"]!.GetValue<long>() > 0, Actors.Runtime.Output.RunDirectory.ToJson(summary));
+    }
+
     private static string[] Column(string dir, int column) =>
         [.. File.ReadLines(Path.Combine(dir, "metrics.csv")).Select(l => l.Split(',')[column])];
 }
