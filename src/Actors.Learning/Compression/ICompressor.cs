@@ -30,3 +30,9 @@ public sealed record CompressionContext(long Step, ulong SharedSeed, ParameterLa
     /// <summary>The per-step seed every party derives identically for one codec (random sparsifiers' shared choice).</summary>
     public long StepSeed(string codec) => (long)Seeds.Derive(unchecked((long)SharedSeed), codec, Step);
 }
+
+/// <summary>
+/// A compressor was given a vector with NaN or infinite entries (a diverged worker's gradient, or its error-feedback memory)
+/// that its encoding cannot represent. Senders turn it into a non-finite update the receiver can recognise.
+/// </summary>
+public sealed class NonFiniteInputException(string message) : ArgumentException(message);

@@ -41,7 +41,7 @@ public sealed class Qsgd : ICompressor, IDisposable
         if (norm == 0 || !double.IsFinite(norm))
         {
             if (!double.IsFinite(norm))
-                throw new ArgumentException($"{CodecName}: cannot quantize a vector with non-finite entries");
+                throw new NonFiniteInputException($"{CodecName}: cannot quantize a vector with non-finite entries");
             q = torch.zeros(v.shape[0], dtype: levelType);
         }
         else

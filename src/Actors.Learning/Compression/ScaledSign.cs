@@ -24,7 +24,7 @@ public sealed class ScaledSign : ICompressor
         var v = x.detach();
         double scale = d == 0 ? 0 : v.abs().sum(type: torch.ScalarType.Float64).item<double>() / d;
         if (!double.IsFinite(scale))
-            throw new ArgumentException($"{CodecName}: cannot compress a vector with non-finite entries");
+            throw new NonFiniteInputException($"{CodecName}: cannot compress a vector with non-finite entries");
         long bytes = (d + 7) / 8;
         var bits = v.ge(ScalarOps.Zero).to(torch.ScalarType.Byte);
         if (bytes * 8 != d) bits = torch.cat([bits, torch.zeros(bytes * 8 - d, dtype: torch.ScalarType.Byte)], 0);

@@ -40,11 +40,13 @@ public sealed class UpdateCodec(ICompressor compressor, ParameterLayout layout, 
         {
             compressed = Compressor.Compress(vector, new CompressionContext(step, sharedSeed, layout));
         }
-        catch (ArgumentException) when (!vector.isfinite().all().item<bool>())
+        catch (NonFiniteInputException)
         {
-            // A diverged worker's vector: some codecs (QSGD) cannot encode it. It goes uncompressed, so the receiver sees
-            // what it is (the aggregator drops it as non_finite and ends a diverged run as a result, not a crash).
-            return TensorPayload.LocalFromTensor(vector);
+            // A diverged worker: its vector, or the error-feedback memory added to it, is not finite and this codec (QSGD,
+            // sign) cannot encode it. It sends a non-finite update uncompressed, so the aggregator drops it as non_finite
+            // and a diverged run ends as a result rather than a crash.
+            using var nan = torch.full_like(vector, double.NaN);
+            return TensorPayload.LocalFromTensor(nan);
         }
         return TensorPayload.Local(compressed); // takes the tensors out of the scope
     }

@@ -106,6 +106,20 @@ public sealed class CompressionCostSpec
         Assert.True(summary["updates_dropped"]!["non_finite"]!.GetValue<long>() > 0, Actors.Runtime.Output.RunDirectory.ToJson(summary));
     }
 
+    /// <summary>A diverged worker's vector (or its error-feedback memory plus its gradient) is not finite: the codec sends NaN, not an exception.</summary>
+    [Theory]
+    [InlineData("qsgd")]
+    [InlineData("sign")]
+    public void A_codec_that_cannot_encode_its_input_sends_a_non_finite_update(string codec)
+    {
+        using var updateCodec = new UpdateCodec(Compressors.Create(new CompressionSettings(Type: codec, ErrorFeedback: true), 1), Layout(100), 1);
+        using var diverged = TorchSharp.torch.full(100, float.PositiveInfinity);
+        var payload = updateCodec.Encode(diverged, 0); // no norm or scale to send
+        using var decoded = payload.ToTensor();
+        Assert.True(decoded.isnan().all().item<bool>());
+        Assert.Equal(100, decoded.numel());
+    }
+
     private static string[] Column(string dir, int column) =>
         [.. File.ReadLines(Path.Combine(dir, "metrics.csv")).Select(l => l.Split(',')[column])];
 }
