@@ -193,6 +193,11 @@ public static class CompressionTradeoff
             md.AppendLine("| compressor | pays | fit: a (s), b (s x Mb/s), worst residual |");
             md.AppendLine("|---|---|---|");
             var baselinePoints = Points(ofModel, "none");
+            if (baselinePoints.Count >= 2)
+            {
+                var nf = Fit(baselinePoints);
+                md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| none (the reference) | - | {nf.A:0.00}, {nf.B:0.0}, {nf.Residual * 100:0.0}% |"));
+            }
             foreach (var label in Order(ofModel).Select(c => c.Label).Distinct().Where(l => l != "none"))
             {
                 var points = Points(ofModel, label);

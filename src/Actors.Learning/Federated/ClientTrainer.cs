@@ -73,7 +73,8 @@ public sealed class ClientTrainer : ILocalTrainer
             using var step = torch.NewDisposeScope();
             using var idx = torch.tensor(batch, torch.int64);
             var (bx, by) = data.Rows(idx);
-            var (g, _) = _population.Model.Gradient(y, bx, by);
+            long randomSeed = GradientModel.RandomSeed(batch, round);
+            var (g, _) = _population.Model.Gradient(y, bx, by, randomSeed);
             torch.Tensor next;
             switch (_s.Algorithm)
             {
@@ -84,7 +85,7 @@ public sealed class ClientTrainer : ILocalTrainer
                     next = y.AddScaled(g.sub(control!).Plus(state[0]), -_lr);
                     break;
                 case FederatedAlgorithm.Mime: // g(y; b) - g(x; b) + c with the frozen base state
-                    var (gx, _) = _population.Model.Gradient(x, bx, by);
+                    var (gx, _) = _population.Model.Gradient(x, bx, by, randomSeed);
                     next = BaseOptimizerRule.Step(y, g.sub(gx).Plus(state[^1]), baseState, _s.BaseOptimizer, _s.ServerMomentum, _lr);
                     break;
                 case FederatedAlgorithm.Mimelite:

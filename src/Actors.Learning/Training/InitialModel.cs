@@ -30,6 +30,21 @@ public static class InitialModel
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> with torch's global generator seeded from <paramref name="seed"/>, under the same lock:
+    /// a forward pass that draws from it (dropout) is then a function of the seed, whichever worker or run gets there first.
+    /// </summary>
+    public static T WithGlobalGenerator<T>(long seed, Func<T> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        lock (Gate)
+        {
+            torch.random.manual_seed(seed);
+            if (!Util.TorchSetup.OnCpu) torch.cuda.manual_seed_all(seed);
+            return body();
+        }
+    }
+
     /// <summary>Builds modules whose initial values do not matter (they are overwritten) without disturbing a seeded build on another thread.</summary>
     public static T Unseeded<T>(Func<T> build)
     {

@@ -50,10 +50,11 @@ public sealed class LocalTrainer : ILocalTrainer
     public (torch.Tensor Gradient, double Loss) Gradient(torch.Tensor parameters)
     {
         using var scope = torch.NewDisposeScope();
-        using var idx = torch.tensor(NextBatch(), torch.int64);
+        var batch = NextBatch();
+        using var idx = torch.tensor(batch, torch.int64);
         var (x, y) = _shard.Rows(idx);
         if (_labelMap is not null) y = _labelMap(y);
-        var (g, loss) = _model.Gradient(parameters, x, y);
+        var (g, loss) = _model.Gradient(parameters, x, y, GradientModel.RandomSeed(batch, Steps));
         Steps++;
         return (g.MoveToOuterDisposeScope(), loss);
     }
