@@ -79,27 +79,18 @@ public sealed class ClientPopulation : IDisposable
         lock (_gate) _store = store;
     }
 
-    /// <summary>SCAFFOLD's c_i (zero until the client first reports): a copy the caller owns.</summary>
+    /// <summary>The store the clients' state lives in instead of this process's memory, or null (<see cref="UseStore"/>).</summary>
+    public IClientStateStore? Store => Volatile.Read(ref _store);
+
+    /// <summary>SCAFFOLD's c_i (zero until the client first reports): a copy the caller owns. This process's memory only.</summary>
     public torch.Tensor Control(int client, long size)
     {
-        if (Volatile.Read(ref _store) is { } store)
-        {
-            var stored = store.Get(client);
-            if (stored is null) return torch.zeros(size);
-            if (stored.Length != size) throw new InvalidOperationException($"client {client}'s stored control variate has {stored.Length} values, not {size}");
-            return torch.tensor(stored);
-        }
         lock (_gate) return _controls.TryGetValue(client, out var c) ? c.clone() : torch.zeros(size);
     }
 
     public void SetControl(int client, torch.Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        if (Volatile.Read(ref _store) is { } store)
-        {
-            store.Set(client, value.detach().cpu().ToHostArray<float>());
-            return;
-        }
         lock (_gate)
         {
             if (_controls.Remove(client, out var old)) old.Dispose();

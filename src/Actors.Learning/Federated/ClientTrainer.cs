@@ -11,8 +11,10 @@ namespace Actors.Learning.Federated;
 /// (<see cref="FederatedSettings.MessageBlocks"/>). In round t slot j hosts <c>Cohort(t)[j]</c>; a client's minibatches
 /// come from (seed, client, round), so a run is a function of its seed whatever slot hosts whom.
 /// </summary>
-public sealed class ClientTrainer : ILocalTrainer
+public sealed class ClientTrainer : ILocalTrainer, IStatefulTrainer
 {
+    private (int Client, float[]? Value)? _prefetched; // the next call's client state, fetched from the population's store
+    private Task _writes = Task.CompletedTask;
     private readonly ClientPopulation _population;
     private readonly FederatedSettings _s;
     private readonly int _slot, _batchSize;
@@ -66,7 +68,7 @@ public sealed class ClientTrainer : ILocalTrainer
         var rng = Seeds.Random(_seed, "client-batches", client * 1_000_003L + round);
         var y = x.clone();
         torch.Tensor? control = null;
-        if (_s.Algorithm == FederatedAlgorithm.Scaffold) control = _population.Control(client, _d);
+        if (_s.Algorithm == FederatedAlgorithm.Scaffold) control = StoredControl(client);
         var baseState = _s.IsMime ? state.Take(_s.BaseStateVectors).ToList() : [];
         foreach (var batch in Batches(data.Count, rng))
         {
@@ -105,7 +107,10 @@ public sealed class ClientTrainer : ILocalTrainer
                 // Option II: c_i+ = c_i - c + (x - y) / (K lr); the server gets the change and the client keeps c_i+.
                 var updated = control!.sub(state[0]).AddScaled(delta, 1.0 / (_s.LocalSteps * _lr));
                 var change = updated.sub(control!);
-                _population.SetControl(client, updated);
+                if (_population.Store is { } store)
+                    _writes = store.SetAsync(client, updated.ToHostArray<float>()); // awaited by the worker before it sends (TakeWrites)
+                else
+                    _population.SetControl(client, updated);
                 return torch.cat([delta, change], 0).MoveToOuterDisposeScope();
             }
             case FederatedAlgorithm.Mimelite:
@@ -113,6 +118,35 @@ public sealed class ClientTrainer : ILocalTrainer
             default:
                 return delta.MoveToOuterDisposeScope();
         }
+    }
+
+    /// <summary>SCAFFOLD with a store: fetches the next call's client's c_i (the call that <see cref="ComputeUpdate"/> makes next).</summary>
+    public async Task Prepare()
+    {
+        if (_s.Algorithm != FederatedAlgorithm.Scaffold || _population.Store is not { } store) return;
+        long round = _calls / _s.PhasesPerRound;
+        int client = _population.Cohort(round)[_slot];
+        var value = await store.GetAsync(client).ConfigureAwait(false);
+        if (value is not null && value.Length != _d)
+            throw new InvalidOperationException($"client {client}'s stored control variate has {value.Length} values, not {_d}");
+        _prefetched = (client, value);
+    }
+
+    public Task TakeWrites()
+    {
+        var writes = _writes;
+        _writes = Task.CompletedTask;
+        return writes;
+    }
+
+    /// <summary>c_i from this process's memory, or the value <see cref="Prepare"/> fetched from the store (zero when the client never reported).</summary>
+    private torch.Tensor StoredControl(int client)
+    {
+        if (_population.Store is null) return _population.Control(client, _d);
+        if (_prefetched is not { } p || p.Client != client)
+            throw new InvalidOperationException($"client {client}'s control variate was not fetched before its round (IStatefulTrainer.Prepare)");
+        _prefetched = null;
+        return p.Value is null ? torch.zeros(_d) : torch.tensor(p.Value);
     }
 
     private bool Vanishes(long round)

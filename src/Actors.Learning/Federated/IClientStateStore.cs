@@ -1,13 +1,14 @@
 namespace Actors.Learning.Federated;
 
 /// <summary>
-/// Where the clients' persistent state (SCAFFOLD's c_i) lives when it is not the process's own memory. <see cref="Set"/>
-/// returns once the value is stored, so a later <see cref="Get"/> of the same client, from any process, sees it.
+/// Where the clients' persistent state (SCAFFOLD's c_i) lives when it is not the process's own memory (a cluster, where a
+/// client is hosted by whichever slot samples it, on whichever node). <see cref="SetAsync"/> completes once the value is
+/// stored, so a later <see cref="GetAsync"/> of the same client, from any process, sees it.
 /// </summary>
 public interface IClientStateStore
 {
     /// <summary>The client's stored vector, or null when it never reported.</summary>
-    float[]? Get(int client);
+    Task<float[]?> GetAsync(int client);
 
-    void Set(int client, float[] value);
+    Task SetAsync(int client, float[] value);
 }

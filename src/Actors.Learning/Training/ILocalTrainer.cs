@@ -24,3 +24,17 @@ public interface ILocalTrainer : IDisposable
     /// </summary>
     bool Withheld => false;
 }
+
+/// <summary>
+/// A trainer whose next call needs state kept elsewhere and whose calls write state back (a federated client's control
+/// variate on a cluster). The worker actor waits for <see cref="Prepare"/> before computing and for <see cref="TakeWrites"/>
+/// before sending, by messages to itself: no thread blocks on the I/O.
+/// </summary>
+public interface IStatefulTrainer
+{
+    /// <summary>Fetches what the next <see cref="ILocalTrainer.ComputeUpdate"/> needs; a completed task when there is nothing to fetch.</summary>
+    Task Prepare();
+
+    /// <summary>The writes the last call started (completed when none); the update may be sent once they are done.</summary>
+    Task TakeWrites();
+}

@@ -9,8 +9,8 @@ namespace Actors.Runtime.Cluster;
 /// <summary>
 /// The federated clients' persistent state (SCAFFOLD's c_i) of one run on a cluster, on the aggregator's node at
 /// <c>aggregator-RUN/clients</c>. A client is hosted by whichever cohort slot samples it, on whichever node that slot lives, so
-/// the state a client must keep between its rounds cannot stay in one worker process: a slot fetches its client's vector when
-/// its round starts and stores the new one before it reports (<see cref="RemoteClientStateStore"/>). The vectors travel over
+/// the state a client must keep between its rounds cannot stay in one worker process: a slot fetches its client's vector before
+/// its round's work and stores the new one before it reports (<see cref="RemoteClientStateStore"/>). The vectors travel over
 /// the bulk side channel (an MLP's c_i is 814 kB), and they are the simulation's bookkeeping of where a client lives, not
 /// learning traffic: they are not counted in the run's bytes.
 /// </summary>
@@ -52,40 +52,28 @@ internal sealed class ClientStateStoreActor : ReceiveActor
 }
 
 /// <summary>
-/// <see cref="IClientStateStore"/> over the run's <see cref="ClientStateStoreActor"/>: blocking calls, made by a worker in the
-/// middle of its client's local work (the tensor dispatcher's thread waits; the replies complete on Akka's and the side
-/// channel's own threads). <see cref="Set"/> returns once the store holds the value, before the worker reports, so the
-/// next round's slot (sampled after the server aggregated that report) reads it, as in one process.
+/// <see cref="IClientStateStore"/> over the run's <see cref="ClientStateStoreActor"/>. Asynchronous: the worker actor asks for
+/// its client's state before computing and waits for the write before sending, by messages to itself
+/// (<see cref="Learning.Training.IStatefulTrainer"/>), so the next round's slot (sampled after the server aggregated that
+/// report) reads the new value, as in one process.
 /// </summary>
 internal sealed class RemoteClientStateStore(ActorSystem system, IActorRef store, TimeSpan timeout) : IClientStateStore
 {
     private readonly BulkTransport _bulk = BulkTransport.Get(system);
 
-    public float[]? Get(int client)
+    public async Task<float[]?> GetAsync(int client)
     {
-        var reply = Await(store.Ask<ClientStateValue>(new GetClientState(client), timeout), $"fetching client {client}'s state");
+        var reply = await store.Ask<ClientStateValue>(new GetClientState(client), timeout).ConfigureAwait(false);
         if (reply.Size < 0) return null;
-        using var payload = Await(_bulk.ReceiveAsync(reply.Handle()), $"receiving client {client}'s state");
+        using var payload = await _bulk.ReceiveAsync(reply.Handle()).ConfigureAwait(false);
         return MemoryMarshal.Cast<byte, float>(payload.Bytes.Span).ToArray();
     }
 
-    public void Set(int client, float[] value)
+    public async Task SetAsync(int client, float[] value)
     {
         ArgumentNullException.ThrowIfNull(value);
         var bytes = MemoryMarshal.AsBytes(value.AsSpan()).ToArray();
-        var handle = Await(_bulk.SendAsync(store, bytes), $"sending client {client}'s state");
-        Await(store.Ask<ClientStateStored>(new PutClientState(client, ClientStateValue.Of(handle)), timeout), $"storing client {client}'s state");
-    }
-
-    private T Await<T>(Task<T> task, string what)
-    {
-        try
-        {
-            return task.Wait(timeout) ? task.Result : throw new TimeoutException($"{what} on the aggregator's node took over {timeout.TotalSeconds:0} s");
-        }
-        catch (AggregateException e) when (e.InnerException is not null)
-        {
-            throw new InvalidOperationException($"{what} on the aggregator's node failed: {e.InnerException.Message}", e.InnerException);
-        }
+        var handle = await _bulk.SendAsync(store, bytes).ConfigureAwait(false);
+        await store.Ask<ClientStateStored>(new PutClientState(client, ClientStateValue.Of(handle)), timeout).ConfigureAwait(false);
     }
 }

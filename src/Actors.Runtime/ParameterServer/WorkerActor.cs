@@ -33,6 +33,11 @@ public sealed class WorkerActor : SimulatedActor
     private (long Version, TensorPayload? Update)? _computed; // no update: the trainer's work was withheld
     private long _lastVersion = -1;
     private long _steps;
+    private bool _waiting; // for a stateful trainer's fetch before computing, or its writes before sending
+
+    private sealed record Prepared(ModelBroadcast Model);
+
+    private sealed record Written(long Version, TimeSpan Delay);
 
     public WorkerActor(int id, ILocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated)
     {
@@ -51,9 +56,22 @@ public sealed class WorkerActor : SimulatedActor
             _lastVersion = -1;
             _pending = null;
             _computed = null;
+            _waiting = false;
         });
         Receive<ModelBroadcast>(OnModel);
         Receive<ComputeDone>(OnComputeDone);
+        Receive<Prepared>(p =>
+        {
+            _waiting = false;
+            Compute(p.Model);
+        });
+        Receive<Written>(w =>
+        {
+            _waiting = false;
+            _clock.After(w.Delay, Self, new ComputeDone(w.Version), Self);
+        });
+        // A stateful trainer's fetch or write failed (its store is unreachable): the worker fails, and with it the run, saying why.
+        Receive<Status.Failure>(f => throw new InvalidOperationException($"worker {_id}: the client state store failed: {f.Cause.Message}", f.Cause));
     }
 
     public static Props Props(int id, ILocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated) =>
@@ -76,7 +94,7 @@ public sealed class WorkerActor : SimulatedActor
             _full = m;
         }
         if (m.Version < _lastVersion) return; // an older model than the one already used
-        if (_computed is not null)
+        if (_computed is not null || _waiting)
         {
             if (_pending is null || m.Version > _pending.Version) _pending = m;
             return;
@@ -87,6 +105,17 @@ public sealed class WorkerActor : SimulatedActor
     private void Start(ModelBroadcast m)
     {
         _lastVersion = m.Version;
+        if (_trainer is IStatefulTrainer stateful && stateful.Prepare() is { IsCompletedSuccessfully: false } fetching)
+        {
+            _waiting = true;
+            fetching.PipeTo(Self, Self, () => new Prepared(m));
+            return;
+        }
+        Compute(m);
+    }
+
+    private void Compute(ModelBroadcast m)
+    {
         var started = DateTime.UtcNow;
         torch.Tensor? decoded = null;
         var parameters = _model ?? (_full!.Model.TryBorrowDense(out var borrowed) ? borrowed : decoded = _full.Model.ToTensor());
@@ -117,6 +146,12 @@ public sealed class WorkerActor : SimulatedActor
             delay = _timingModel.IsStraggler(_id) ? (DateTime.UtcNow - started) * (_timingModel.Slowdown - 1) : TimeSpan.Zero;
         }
         _steps++;
+        if (_trainer is IStatefulTrainer stateful && stateful.TakeWrites() is { IsCompletedSuccessfully: false } writing)
+        {
+            _waiting = true;
+            writing.PipeTo(Self, Self, () => new Written(m.Version, delay));
+            return;
+        }
         _clock.After(delay, Self, new ComputeDone(m.Version), Self);
     }
 
