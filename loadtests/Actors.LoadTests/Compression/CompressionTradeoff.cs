@@ -72,11 +72,7 @@ public static class CompressionTradeoff
                 _ => string.Create(CultureInfo.InvariantCulture, $"{config.GetDouble("compression.ratio") * 100:0.#}%"),
             };
             if (codec != "none" && !config.GetBoolean("compression.error-feedback")) setting = $"{setting} no EF".Trim();
-            var rows = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
-            var header = rows[0].Split(',');
-            int acc = Array.IndexOf(header, "test_accuracy"), time = Array.IndexOf(header, "virtual_time_s");
-            var curve = rows.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(','))
-                .Select(f => (double.Parse(f[time], CultureInfo.InvariantCulture), double.Parse(f[acc], CultureInfo.InvariantCulture))).ToArray();
+            var curve = Curve(dir);
             var shares = summary["time_shares"]?.AsObject();
             var cost = summary["compression_cost"]?.AsObject();
             cells.Add(new Cell(config.GetString("model.type"), codec, setting, config.GetDouble("timing.bandwidth-mbps"), D(summary["final_test_accuracy"]),
@@ -93,21 +89,14 @@ public static class CompressionTradeoff
     public static int Compare(string dir)
     {
         var md = new StringBuilder("| cell | final acc. cluster / sim | time to target: cluster (wall) | simulation | sim / cluster |\n|---|---|---|---|---|\n");
-        (double Time, double Accuracy)[] Curve(string run)
-        {
-            var rows = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
-            var header = rows[0].Split(',');
-            int acc = Array.IndexOf(header, "test_accuracy"), time = Array.IndexOf(header, "virtual_time_s");
-            return [.. rows.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).Select(f => (double.Parse(f[time], CultureInfo.InvariantCulture), double.Parse(f[acc], CultureInfo.InvariantCulture)))];
-        }
         var clusterTarget = Curve(Path.Combine(dir, "cluster", "none"))[^1].Accuracy - TargetGap;
         var simTarget = Curve(Path.Combine(dir, "sim", "none"))[^1].Accuracy - TargetGap;
         foreach (var cell in Directory.GetDirectories(Path.Combine(dir, "cluster")).Select(Path.GetFileName).Order(StringComparer.Ordinal))
         {
             var c = Curve(Path.Combine(dir, "cluster", cell!));
             var s = Curve(Path.Combine(dir, "sim", cell!));
-            double? tc = c.Where(p => p.Accuracy >= clusterTarget).Select(p => (double?)p.Time).FirstOrDefault();
-            double? ts = s.Where(p => p.Accuracy >= simTarget).Select(p => (double?)p.Time).FirstOrDefault();
+            double? tc = TimeToTarget(c, clusterTarget);
+            double? ts = TimeToTarget(s, simTarget);
             md.Append(string.Create(CultureInfo.InvariantCulture,
                 $"| {cell} | {c[^1].Accuracy * 100:0.00}% / {s[^1].Accuracy * 100:0.00}% | {(tc is { } a ? $"{a:0.0} s" : "not reached")} | {(ts is { } b ? $"{b:0.0} s" : "not reached")} | {(tc is { } x && ts is { } y ? $"{y / x:0.00}" : "-")} |\n"));
         }
@@ -116,13 +105,26 @@ public static class CompressionTradeoff
         return 0;
     }
 
+    /// <summary>(virtual_time_s, test_accuracy) of each evaluation row of a run's metrics.csv (wall-clock seconds for realtime runs).</summary>
+    private static (double Time, double Accuracy)[] Curve(string run)
+    {
+        var rows = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
+        var header = rows[0].Split(',');
+        int acc = Array.IndexOf(header, "test_accuracy"), time = Array.IndexOf(header, "virtual_time_s");
+        return [.. rows.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(','))
+            .Select(f => (double.Parse(f[time], CultureInfo.InvariantCulture), double.Parse(f[acc], CultureInfo.InvariantCulture)))];
+    }
+
     private static double D(JsonNode? n) => n is null ? 0 : double.Parse(n.ToJsonString(), CultureInfo.InvariantCulture);
 
     /// <summary>The uncompressed cell of the same model and bandwidth, whose final accuracy minus 1 point is the target.</summary>
     private static Cell? Baseline(IEnumerable<Cell> cells, Cell c) => cells.FirstOrDefault(b => b.Codec == "none" && b.Model == c.Model && b.BandwidthMbps == c.BandwidthMbps);
 
     /// <summary>Virtual time of the first evaluation at or above the target; null when the run never got there.</summary>
-    public static double? TimeToTarget(Cell c, double target) => c.Curve.Where(p => p.Accuracy >= target).Select(p => (double?)p.Time).FirstOrDefault();
+    public static double? TimeToTarget(Cell c, double target) => TimeToTarget(c.Curve, target);
+
+    private static double? TimeToTarget((double Time, double Accuracy)[] curve, double target) =>
+        curve.Where(p => p.Accuracy >= target).Select(p => (double?)p.Time).FirstOrDefault();
 
     /// <summary>Least squares T = a + b / B over the points; (a, b, worst relative residual).</summary>
     public static (double A, double B, double Residual) Fit(IReadOnlyList<(double Bandwidth, double Time)> points)
