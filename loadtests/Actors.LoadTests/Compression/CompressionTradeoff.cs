@@ -237,7 +237,8 @@ public static class CompressionTradeoff
             var points = Points(cells, label);
             if (points.Count == 0) continue;
             var line = plot.Add.Scatter(points.Select(p => Math.Log10(p.Bandwidth)).ToArray(), points.Select(p => p.Time).ToArray());
-            line.LegendText = label;
+            var reference = Points(cells, "none");
+            line.LegendText = label == "none" || reference.Count < 2 ? label : $"{label}: pays {Crossover(points, reference)}";
             line.Color = palette.GetColor(i++);
             line.LineWidth = label == "none" ? 4 : 2;
         }
