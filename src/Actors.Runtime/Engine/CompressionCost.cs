@@ -61,7 +61,8 @@ public sealed record CompressionCost(string Codec, double EncodeNsPerValue, doub
         try
         {
             using var scope = torch.NewDisposeScope();
-            var vector = torch.randn(layout.Size, generator: Learning.Util.TorchSetup.Generator(7));
+            using var generator = Learning.Util.TorchSetup.Generator(7);
+            var vector = torch.randn(layout.Size, generator: generator);
             var encode = new List<double>();
             var decode = new List<double>();
             for (int rep = 0; rep < repetitions + 2; rep++)

@@ -72,7 +72,7 @@ public sealed class ParameterServerCoordinator : RunCoordinator
         var model = new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total);
         var (clock, network) = CreateTiming(model);
         _network = network;
-        if (IsSimulation && _parts.Codecs.Concat(_parts.ByzantineCodecs).FirstOrDefault() is { Cost.IsFree: false } codec)
+        if (IsSimulation && AnyCodec is { Cost.IsFree: false } codec)
             _run.Sink.WriteFile("compression-cost.json", Output.RunDirectory.ToJson(codec.Cost.ToJson(codec.Values)) + "\n");
 
         var evaluator = Context.ActorOf(EvaluatorActor.Props(_parts.Evaluator, Self).WithDispatcher("actors.evaluator-dispatcher"), "evaluator");
@@ -98,6 +98,9 @@ public sealed class ParameterServerCoordinator : RunCoordinator
 
     private Simulation.INetwork? _network;
 
+    /// <summary>One worker's codec (all of a run's share the compressor settings and the charged cost).</summary>
+    private UpdateCodec? AnyCodec => _parts.Codecs.Concat(_parts.ByzantineCodecs).FirstOrDefault();
+
     // The Byzantine children have stopped by now.
     protected override void PostStop() => _collusion.Dispose();
 
@@ -110,7 +113,7 @@ public sealed class ParameterServerCoordinator : RunCoordinator
         if (_stats is null || _final is null) return;
         var figures = ParameterServerKind.Figures(_stats);
         ParameterServerKind.AddRowFigures(figures, _spec, _final, _reentries, _parts.FigureNames);
-        if (IsSimulation && _spec.Timing.CompressionCost.Mode != "none" && _network is { } network) ParameterServerKind.AddTimeFigures(figures, network.Stats, _parts.Codecs.Concat(_parts.ByzantineCodecs).FirstOrDefault());
+        if (IsSimulation && _spec.Timing.CompressionCost.Mode != "none" && _network is { } network) ParameterServerKind.AddTimeFigures(figures, network.Stats, AnyCodec);
         _run.Done.TrySetResult(new RunOutcome(_stats, _final, EventsReleased, figures) { Model = _model is null ? null : ModelPart(_model) });
     }
 }
