@@ -19,6 +19,8 @@ var benchmarks = new SortedDictionary<string, (string Description, Func<string[]
     ["transport"] = ("bulk tensor bytes between two cluster nodes: raw TCP vs side channel vs naive Akka (--help)", Actors.LoadTests.Transport.TransportLoadTest.RunAsync),
     [Actors.LoadTests.Transport.TransportLoadTest.NodeVerb] = ("(internal) the receiving node process of 'transport'", Actors.LoadTests.Transport.TransportLoadTest.RunNodeAsync),
     ["transport-micro"] = ("the side channel alone, two systems in one process", Actors.LoadTests.Transport.TransportMicro.RunAsync),
+    ["load"] = ("load scenarios on a local cluster (aggregator saturation, transport vs raw TCP, gossip fan-out, submit while running): reports md/csv/html/png (--help)", Actors.LoadTests.Load.LoadCommand.Run),
+    [Actors.LoadTests.Load.LoadCluster.NodeVerb] = ("(internal) a node process of 'load'", Actors.LoadTests.Load.LoadCluster.RunNodeAsync),
     ["chaos"] = ("chaos scenarios (cluster-config/chaos/*.hocon) on a local multi-process cluster: kill, pause, restart; checks the documented outcome", Actors.LoadTests.Chaos.ChaosRunner.Run),
     ["dashboard-cost"] = ("the default experiment without and with --dashboard (a client polling it), median wall-time ratio (target < 1.03)", Actors.LoadTests.Dashboard.DashboardCost.Run),
     ["conformal"] = ("standard vs exact-optimized full conformal prediction, time per test point", a => Task.FromResult(Actors.LoadTests.Conformal.ConformalBenchmark.Run(a))),

@@ -80,21 +80,26 @@ public static class ChaosRunner
         Directory.CreateDirectory(dir);
         var log = new ConcurrentQueue<string>();
         var clock = Stopwatch.StartNew();
-        var cluster = new LocalCluster(log, clock);
+        var links = scenario.ProxiesLinks ? new LinkFaults(scenario.Seed) : null;
+        var cluster = new LocalCluster(log, clock, links);
         var timeline = new List<string>();
         var checks = new List<Check>();
+        var records = new List<FaultRecord>();
+        var progress = new ConcurrentQueue<(double T, long Step)>();
         JsonObject? summary = null;
+        double? baseline = null;
         int? exit = null;
+        var runDir = Path.Combine(dir, "run");
+        using var sampling = new CancellationTokenSource();
         try
         {
             int port = FreePort();
-            string seed = $"127.0.0.1:{port}";
+            string seed = $"127.0.0.1:{cluster.AdvertisedPort("seed", port)}";
             await cluster.Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--roles", "aggregator"]).ConfigureAwait(false);
             for (int i = 1; i <= scenario.WorkerNodes; i++)
                 await cluster.Start($"node-{i}", ["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker"]).ConfigureAwait(false);
-            timeline.Add($"{clock.Elapsed.TotalSeconds:0.0} s: cluster up (seed + {scenario.WorkerNodes} worker nodes)");
+            timeline.Add($"{clock.Elapsed.TotalSeconds:0.0} s: cluster up (seed + {scenario.WorkerNodes} worker nodes{(links is null ? "" : "; every node's Akka and side-channel ports behind a fault proxy")})");
 
-            var runDir = Path.Combine(dir, "run");
             var client = cluster.Launch("run", ["run", "--quiet", "--cluster", seed, "--out", runDir, .. scenario.Experiment]);
             var submitted = clock.Elapsed;
             timeline.Add($"{submitted.TotalSeconds:0.0} s: run submitted");
@@ -103,11 +108,21 @@ public static class ChaosRunner
             while (LastStep(runDir) == "-" && !client.HasExited && clock.Elapsed < deadline) await Task.Delay(50).ConfigureAwait(false);
             var started = clock.Elapsed;
             timeline.Add($"{started.TotalSeconds:0.0} s: training under way (first evaluation row)");
+            _ = Task.Run(async () =>
+            {
+                while (!sampling.IsCancellationRequested)
+                {
+                    if (LiveMetrics.LastStep(Path.Combine(runDir, "metrics.csv")) is { } step) progress.Enqueue((clock.Elapsed.TotalSeconds, step));
+                    await Task.Delay(100).ConfigureAwait(false);
+                }
+            });
             foreach (var fault in scenario.Faults)
             {
                 while (clock.Elapsed < started + fault.After && !client.HasExited) await Task.Delay(50).ConfigureAwait(false);
                 if (client.HasExited) break;
+                var at = clock.Elapsed;
                 await Apply(cluster, scenario, fault, line => timeline.Add($"{clock.Elapsed.TotalSeconds:0.0} s (last evaluated step {LastStep(runDir)}): {line}")).ConfigureAwait(false);
+                records.Add(new FaultRecord(fault, at - started, at, clock.Elapsed));
             }
             using (var cts = new CancellationTokenSource(deadline - clock.Elapsed > TimeSpan.Zero ? deadline - clock.Elapsed : TimeSpan.FromSeconds(1)))
             {
@@ -125,6 +140,12 @@ public static class ChaosRunner
                 exit = client.ExitCode;
                 timeline.Add($"{clock.Elapsed.TotalSeconds:0.0} s: run ended, exit {exit}");
             }
+            await sampling.CancelAsync().ConfigureAwait(false);
+            if (links is not null)
+                timeline.Add($"link faults: {links.DroppedFrames} frames dropped, {links.DelayedFrames} delayed, {links.HeldFrames} held by a partition");
+            // Membership decisions the processes logged (the failure detector, the split-brain resolver): what the fault became.
+            foreach (var (t, name, line) in cluster.Lines.Where(l => Membership(l.Line)).Take(12))
+                timeline.Add(string.Create(CultureInfo.InvariantCulture, $"{t:0.0} s [{name}]: {Trim(line)}"));
             var summaryPath = Path.Combine(runDir, "summary.json");
             if (File.Exists(summaryPath)) summary = JsonNode.Parse(File.ReadAllText(summaryPath))?.AsObject();
             checks.AddRange(Evaluate(scenario, exit, summary));
@@ -135,11 +156,17 @@ public static class ChaosRunner
         }
         finally
         {
+            await sampling.CancelAsync().ConfigureAwait(false);
             cluster.Dispose();
         }
+        if (scenario.Baseline && summary is not null)
+            baseline = await Baseline(scenario, Path.Combine(dir, "baseline"), log, clock).ConfigureAwait(false);
+        var figures = records.Select(r => Measure(r, [.. progress], cluster.Lines)).ToList();
+        WriteChaosJson(Path.Combine(dir, "chaos.json"), scenario, exit, summary, figures, baseline, links);
+        if (Directory.Exists(runDir)) File.Copy(Path.Combine(dir, "chaos.json"), Path.Combine(runDir, "chaos.json"), overwrite: true);
         clock.Stop();
         bool passed = checks.Count > 0 && checks.All(c => c.Ok);
-        WriteReport(dir, scenario, timeline, checks, summary, passed, clock.Elapsed.TotalSeconds, log);
+        WriteReport(dir, scenario, timeline, checks, summary, passed, clock.Elapsed.TotalSeconds, log, figures, baseline);
         return new Result(passed, clock.Elapsed.TotalSeconds, checks, summary);
     }
 
@@ -168,6 +195,43 @@ public static class ChaosRunner
                 note(string.Create(CultureInfo.InvariantCulture, $"resumed {fault.Node} (SIGCONT) after {fault.For.TotalSeconds:0.#} s"));
                 break;
             }
+            case FaultAction.Partition:
+            {
+                var links = cluster.Links ?? throw new InvalidOperationException("a partition needs the proxied links");
+                var rest = cluster.Names.Append("run").Append("?").Except(fault.Nodes).ToList();
+                links.Partition(fault.Nodes, rest);
+                note($"partitioned [{string.Join(", ", fault.Nodes)}] from [{string.Join(", ", rest.Where(r => r != "?"))}] (links held both ways)");
+                await Task.Delay(fault.For).ConfigureAwait(false);
+                links.Heal();
+                note(string.Create(CultureInfo.InvariantCulture, $"healed the partition after {fault.For.TotalSeconds:0.#} s"));
+                break;
+            }
+            case FaultAction.Delay:
+            {
+                var links = cluster.Links ?? throw new InvalidOperationException("a delay needs the proxied links");
+                links.SetDelay(fault.Nodes, fault.Delay, fault.Jitter);
+                note(ChaosScenario.Describe(fault));
+                if (fault.For > TimeSpan.Zero)
+                {
+                    await Task.Delay(fault.For).ConfigureAwait(false);
+                    links.ClearDelay();
+                    note("delay lifted");
+                }
+                break;
+            }
+            case FaultAction.Drop:
+            {
+                var links = cluster.Links ?? throw new InvalidOperationException("a drop needs the proxied links");
+                links.SetDrop(fault.Nodes, fault.Fraction);
+                note(ChaosScenario.Describe(fault));
+                if (fault.For > TimeSpan.Zero)
+                {
+                    await Task.Delay(fault.For).ConfigureAwait(false);
+                    links.ClearDrop();
+                    note(string.Create(CultureInfo.InvariantCulture, $"drop lifted ({links.DroppedFrames} frames dropped so far)"));
+                }
+                break;
+            }
             case FaultAction.Restart:
                 cluster.Kill(fault.Node);
                 note($"killed {fault.Node} for a restart (SIGKILL)");
@@ -177,6 +241,120 @@ public static class ChaosRunner
             default:
                 throw new ArgumentOutOfRangeException(nameof(fault));
         }
+    }
+
+    /// <summary>A fault as applied: when it began (from training start, and on the runner's clock) and when its action ended.</summary>
+    public sealed record FaultRecord(Fault Fault, TimeSpan AtFromStart, TimeSpan Began, TimeSpan Ended);
+
+    /// <summary>What a fault did to the run (seconds; null when it did not happen).</summary>
+    /// <param name="DetectedAfter">From the fault to the first line of a process saying a node is unreachable or lost.</param>
+    /// <param name="Stall">The longest time without a new evaluation row from the fault to 30 s after its end, less the usual time between rows before it.</param>
+    /// <param name="RecoveredAfter">From the fault to the first new evaluation row after its end.</param>
+    public sealed record FaultFigures(FaultRecord Record, double? DetectedAfter, double Stall, double? RecoveredAfter);
+
+    /// <summary>Detection, stall and recovery of one fault from the progress samples (seconds, step) and the processes' lines.</summary>
+    public static FaultFigures Measure(FaultRecord r, IReadOnlyList<(double T, long Step)> samples, IEnumerable<(double T, string Name, string Line)> lines)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        ArgumentNullException.ThrowIfNull(samples);
+        double begin = r.Began.TotalSeconds, end = r.Ended.TotalSeconds, horizon = end + 30;
+        double? detected = lines.Where(l => l.T >= begin && l.T <= horizon && (l.Line.Contains("unreachable", StringComparison.OrdinalIgnoreCase)
+                || l.Line.Contains("lost at step", StringComparison.Ordinal) || l.Line.Contains("crashed", StringComparison.Ordinal)))
+            .Select(l => (double?)(l.T - begin)).FirstOrDefault();
+        var advances = new List<double>();
+        for (int i = 1; i < samples.Count; i++)
+            if (samples[i].Step > samples[i - 1].Step) advances.Add(samples[i].T);
+        var before = advances.Where(t => t < begin).ToList();
+        var gaps = before.Zip(before.Skip(1), (a, b) => b - a).Order().ToList();
+        double usual = gaps.Count == 0 ? 0 : gaps[gaps.Count / 2];
+        var during = advances.Where(t => t > begin && t <= horizon).Prepend(begin).ToList();
+        double longest = during.Zip(during.Skip(1), (a, b) => b - a).DefaultIfEmpty(samples.Count > 0 ? Math.Max(0, Math.Min(horizon, samples[^1].T) - begin) : 0).Max();
+        double? recovered = advances.Where(t => t >= end).Select(t => (double?)(t - begin)).FirstOrDefault();
+        return new FaultFigures(r, detected, Math.Max(0, longest - usual), recovered);
+    }
+
+    /// <summary>
+    /// The accounting of a run's updates from its summary.json, per worker: <c>sent</c> (the worker's own count, reported by its
+    /// node), <c>applied</c> (accepted by the aggregator), <c>dropped</c> (refused with a reason), <c>in_flight</c> = sent - applied -
+    /// dropped (sent but never seen by the aggregator: in transit at the end, lost on a faulty link, or lost with a crashed node).
+    /// <c>unexplained</c> counts what no worker's send accounts for: updates a worker is credited with beyond what it sent, and
+    /// applied updates not credited to any worker. sent = applied + dropped + in_flight holds exactly when it is zero.
+    /// </summary>
+    public static JsonObject Accounting(JsonObject? summary)
+    {
+        var o = new JsonObject();
+        if (summary?["per_worker"] is not JsonArray workers) return o;
+        long sent = 0, accepted = 0, dropped = 0, inFlight = 0, unexplained = 0;
+        bool counted = workers.Count > 0 && workers.All(w => w?["sent"] is not null);
+        foreach (var w in workers)
+        {
+            long a = Long(w!["accepted"]), d = Long(w["dropped"]), s = Long(w["sent"]);
+            accepted += a;
+            dropped += d;
+            sent += s;
+            if (!counted) continue;
+            if (s >= a + d) inFlight += s - a - d;
+            else unexplained += a + d - s;
+        }
+        long applied = Long(summary["updates_applied"]);
+        unexplained += Math.Abs(applied - accepted);
+        o["sent"] = counted ? sent : null;
+        o["applied"] = applied;
+        o["dropped"] = dropped;
+        o["dropped_by_reason"] = summary["updates_dropped"]?.DeepClone();
+        o["in_flight"] = counted ? inFlight : null;
+        o["unexplained"] = unexplained;
+        o["holds"] = counted && unexplained == 0 && sent == applied + dropped + inFlight;
+        return o;
+    }
+
+    /// <summary>A whole number from summary.json (parsed or built in memory).</summary>
+    private static long Long(JsonNode? n) => n is null ? 0 : long.Parse(n.ToJsonString(), CultureInfo.InvariantCulture);
+
+    private static void WriteChaosJson(string path, ChaosScenario s, int? exit, JsonObject? summary, List<FaultFigures> figures, double? baseline, LinkFaults? links)
+    {
+        var o = Accounting(summary);
+        o["scenario"] = s.Name;
+        o["run_completed"] = exit == 0;
+        o["exit"] = exit;
+        o["final_accuracy"] = summary?["final_test_accuracy"]?.DeepClone();
+        o["baseline_accuracy"] = baseline;
+        o["workers_crashed"] = summary?["workers_crashed"]?.DeepClone();
+        if (links is not null)
+            o["links"] = new JsonObject { ["frames_dropped"] = links.DroppedFrames, ["frames_delayed"] = links.DelayedFrames, ["frames_held"] = links.HeldFrames };
+        var faults = new JsonArray();
+        foreach (var f in figures)
+        {
+            faults.Add(new JsonObject
+            {
+                ["kind"] = f.Record.Fault.Action switch { FaultAction.KillHalf => "kill-half", var a => a.ToString().ToLowerInvariant() },
+                ["target"] = string.Join(",", f.Record.Fault.Nodes),
+                ["at_s"] = Math.Round(f.Record.AtFromStart.TotalSeconds, 2),
+                ["for_s"] = Math.Round(f.Record.Fault.For.TotalSeconds, 2),
+                ["detected_after_s"] = f.DetectedAfter is { } d ? Math.Round(d, 2) : null,
+                ["stall_s"] = Math.Round(f.Stall, 2),
+                ["recovered_after_s"] = f.RecoveredAfter is { } r ? Math.Round(r, 2) : null,
+            });
+        }
+        o["faults"] = faults;
+        File.WriteAllText(path, o.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>The same experiment in one process without faults (its final accuracy is the comparison), or null when it fails.</summary>
+    private static async Task<double?> Baseline(ChaosScenario s, string dir, ConcurrentQueue<string> log, Stopwatch clock)
+    {
+        using var local = new LocalCluster(log, clock);
+        var p = local.Launch("baseline", ["run", "--quiet", "--out", dir, .. s.Experiment]);
+        try
+        {
+            await p.WaitForExitAsync().WaitAsync(s.Timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+        var summary = Path.Combine(dir, "summary.json");
+        return p.ExitCode == 0 && File.Exists(summary) ? JsonNode.Parse(File.ReadAllText(summary))?["final_test_accuracy"]?.GetValue<double>() : null;
     }
 
     /// <summary>The checks of a scenario's documented outcome.</summary>
@@ -204,11 +382,24 @@ public static class ChaosRunner
         yield return new Check("every step ran", steps > 0, $"steps = {steps}");
     }
 
+    /// <summary>A line about membership: unreachable/reachable again, a downing decision, a removal, a crash the run counted.</summary>
+    internal static bool Membership(string line) =>
+        line.Contains("UNREACHABLE", StringComparison.Ordinal) || line.Contains("REACHABLE", StringComparison.Ordinal) || line.Contains("SBR", StringComparison.Ordinal)
+        || line.Contains("Downing", StringComparison.OrdinalIgnoreCase) || line.Contains("removing", StringComparison.OrdinalIgnoreCase)
+        || line.Contains("lost at step", StringComparison.Ordinal);
+
+    private static string Trim(string line)
+    {
+        int at = line.IndexOf("] ", line.IndexOf("][akka", StringComparison.Ordinal) is >= 0 and var a ? a + 1 : 0, StringComparison.Ordinal);
+        var text = at >= 0 ? line[(at + 2)..] : line;
+        return text.Length > 220 ? text[..220] + "..." : text;
+    }
+
     private static string LastStep(string runDir) =>
         LiveMetrics.LastStep(Path.Combine(runDir, "metrics.csv"))?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
     private static void WriteReport(string dir, ChaosScenario s, List<string> timeline, List<Check> checks, JsonObject? summary, bool passed, double seconds,
-        ConcurrentQueue<string> log)
+        ConcurrentQueue<string> log, List<FaultFigures> figures, double? baseline)
     {
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"# Chaos scenario `{s.Name}`: {(passed ? "passed" : "FAILED")}");
@@ -227,6 +418,20 @@ public static class ChaosRunner
             foreach (var key in new[] { "final_test_accuracy", "steps", "updates_applied", "updates_dropped", "workers_crashed", "workers_crashed_events", "aggregator_restarts", "wall_time_s" })
                 if (summary[key] is { } v) md.AppendLine(CultureInfo.InvariantCulture, $"| {key} | `{v.ToJsonString()}` |");
         }
+        if (figures.Count > 0)
+        {
+            md.AppendLine().AppendLine("## Faults").AppendLine().AppendLine("| fault | at (s) | detected after (s) | stall (s) | recovered after (s) |").AppendLine("|---|---:|---:|---:|---:|");
+            static string S(double? v) => v is { } x ? x.ToString("0.0", CultureInfo.InvariantCulture) : "-";
+            foreach (var f in figures)
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {ChaosScenario.Describe(f.Record.Fault)} | {f.Record.AtFromStart.TotalSeconds:0.0} | {S(f.DetectedAfter)} | {S(f.Stall)} | {S(f.RecoveredAfter)} |");
+        }
+        var accounting = Accounting(summary);
+        if (accounting["sent"] is not null)
+            md.AppendLine().AppendLine("## Accounting").AppendLine().AppendLine(CultureInfo.InvariantCulture,
+                $"sent {accounting["sent"]} = applied {accounting["applied"]} + dropped {accounting["dropped"]} + in flight {accounting["in_flight"]}: {((bool)accounting["holds"]! ? "holds" : "DOES NOT HOLD")}; unexplained {accounting["unexplained"]}.");
+        if (baseline is { } b && summary?["final_test_accuracy"] is { } acc)
+            md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Final accuracy {acc.GetValue<double>():P2} against {b:P2} for the same experiment in one process without faults.");
+        md.AppendLine().AppendLine("See chaos.json for the same figures.");
         md.AppendLine().AppendLine("## Last lines of the processes").AppendLine().AppendLine("```");
         foreach (var line in log.TakeLast(40)) md.AppendLine(line.Length > 300 ? line[..300] : line);
         md.AppendLine("```");
@@ -241,15 +446,53 @@ public static class ChaosRunner
     }
 
     /// <summary>The scenario's node processes: the built CLI started with <c>dotnet actors.dll</c>, stopped with the runner.</summary>
-    private sealed class LocalCluster(ConcurrentQueue<string> log, Stopwatch clock) : IDisposable
+    internal sealed class LocalCluster(ConcurrentQueue<string> log, Stopwatch clock, LinkFaults? links = null) : IDisposable
     {
         private static readonly TimeSpan UpTimeout = TimeSpan.FromSeconds(60);
         private readonly Dictionary<string, (Process Process, string[] Args)> _nodes = [];
         private readonly ConcurrentDictionary<string, bool> _up = new();
         private readonly List<Process> _all = [];
+        private readonly ConcurrentDictionary<int, string> _pids = new();
+        private readonly Dictionary<string, Dictionary<string, string>> _env = [];
+        private readonly List<FaultProxy> _proxies = [];
+
+        /// <summary>The link faults every proxy applies; null when the links are direct.</summary>
+        public LinkFaults? Links => links;
+
+        /// <summary>The cluster's node names (seed, node-1, ...).</summary>
+        public IEnumerable<string> Names => _nodes.Keys;
+
+        /// <summary>Every line the processes printed, with the second it arrived.</summary>
+        public ConcurrentQueue<(double T, string Name, string Line)> Lines { get; } = new();
+
+        /// <summary>
+        /// The port other nodes dial for <paramref name="name"/>: with proxied links, two fault proxies are made for the node (its
+        /// Akka port <paramref name="port"/> and a side-channel port) and the node is told to advertise them; otherwise the port itself.
+        /// </summary>
+        public int AdvertisedPort(string name, int port)
+        {
+            if (links is null) return port;
+            int bulk = FreePort();
+            var akkaProxy = new FaultProxy(name, port, Framing.Akka, links, Owner);
+            _proxies.Add(akkaProxy);
+            var bulkProxy = new FaultProxy(name, bulk, Framing.Bulk, links, Owner);
+            _proxies.Add(bulkProxy);
+            _env[name] = new Dictionary<string, string>
+            {
+                ["ACTORS_PORT"] = port.ToString(CultureInfo.InvariantCulture),
+                ["ACTORS_PUBLIC_PORT"] = akkaProxy.Port.ToString(CultureInfo.InvariantCulture),
+                ["ACTORS_TRANSPORT_PORT"] = bulk.ToString(CultureInfo.InvariantCulture),
+                ["ACTORS_TRANSPORT_PUBLIC_PORT"] = bulkProxy.Port.ToString(CultureInfo.InvariantCulture),
+            };
+            return akkaProxy.Port;
+        }
+
+        private string Owner(int clientPort, int proxyPort) => SocketOwners.Find(clientPort, proxyPort, new Dictionary<int, string>(_pids));
 
         public async Task Start(string name, string[] args)
         {
+            // Proxied links: a worker node gets its ports and proxies here (the seed got them from AdvertisedPort before its start).
+            if (links is not null && !_env.ContainsKey(name)) AdvertisedPort(name, FreePort());
             _up.TryRemove(name, out _);
             _nodes[name] = (Launch(name, args), args);
             var waited = Stopwatch.StartNew();
@@ -282,15 +525,24 @@ public static class ChaosRunner
             info.RedirectStandardError = true;
             info.Environment["ACTORS_LOGLEVEL"] = "WARNING";
             info.Environment[ParentWatch.Variable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture); // children stop when the runner is gone
+            if (_env.TryGetValue(name, out var env))
+                foreach (var (k, v) in env) info.Environment[k] = v;
             var p = Process.Start(info) ?? throw new InvalidOperationException($"could not start {name}");
             _all.Add(p);
+            _pids[p.Id] = name;
             p.OutputDataReceived += (_, e) =>
             {
                 if (e.Data is null) return;
                 log.Enqueue($"[{clock.Elapsed.TotalSeconds,6:0.0} {name}] {e.Data}");
+                Lines.Enqueue((clock.Elapsed.TotalSeconds, name, e.Data));
                 if (e.Data.Contains(" up: ", StringComparison.Ordinal)) _up[name] = true;
             };
-            p.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue($"[{clock.Elapsed.TotalSeconds,6:0.0} {name}!] {e.Data}"); };
+            p.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is null) return;
+                log.Enqueue($"[{clock.Elapsed.TotalSeconds,6:0.0} {name}!] {e.Data}");
+                Lines.Enqueue((clock.Elapsed.TotalSeconds, name, e.Data));
+            };
             p.BeginOutputReadLine();
             p.BeginErrorReadLine();
             return p;
@@ -313,6 +565,7 @@ public static class ChaosRunner
                 }
             }
             foreach (var p in _all) p.Dispose();
+            foreach (var proxy in _proxies) proxy.Dispose();
         }
     }
 

@@ -46,7 +46,8 @@ public sealed record ClusterConfigOptions
 /// </summary>
 /// <remarks>
 /// Environment variables: <c>ACTORS_HOST</c>, <c>ACTORS_PUBLIC_HOST</c>, <c>ACTORS_PORT</c>,
-/// <c>ACTORS_TRANSPORT_PORT</c>, <c>ACTORS_SEEDS</c> (comma separated), <c>ACTORS_ROLES</c> (comma
+/// <c>ACTORS_TRANSPORT_PORT</c>, <c>ACTORS_PUBLIC_PORT</c> and <c>ACTORS_TRANSPORT_PUBLIC_PORT</c> (the ports other nodes dial, when a
+/// mapping or proxy sits in front of the bound ones), <c>ACTORS_SEEDS</c> (comma separated), <c>ACTORS_ROLES</c> (comma
 /// separated, added to the roles), <c>ACTORS_TLS_CERT</c> and <c>ACTORS_TLS_CERT_PASSWORD</c> (enable
 /// TLS between nodes), <c>ACTORS_LOGLEVEL</c>, <c>ACTORS_CONFIG_DIR</c>; for the management endpoint and bootstrap
 /// (<see cref="NodeManagement"/>): <c>ACTORS_MANAGEMENT_PORT</c>, <c>ACTORS_DISCOVERY</c> (config | kubernetes),
@@ -61,7 +62,7 @@ public static class ClusterConfig
     /// <summary>Every environment variable a node reads (here, and ACTORS_TORCH_THREADS in <see cref="ClusterNode"/>): what deployment files may set.</summary>
     public static readonly IReadOnlyList<string> EnvironmentVariables =
     [
-        "ACTORS_HOST", "ACTORS_PUBLIC_HOST", "ACTORS_PORT", "ACTORS_TRANSPORT_PORT", "ACTORS_SEEDS", "ACTORS_ROLES", "ACTORS_TLS_CERT",
+        "ACTORS_HOST", "ACTORS_PUBLIC_HOST", "ACTORS_PORT", "ACTORS_TRANSPORT_PORT", "ACTORS_PUBLIC_PORT", "ACTORS_TRANSPORT_PUBLIC_PORT", "ACTORS_SEEDS", "ACTORS_ROLES", "ACTORS_TLS_CERT",
         "ACTORS_TLS_CERT_PASSWORD", "ACTORS_LOGLEVEL", "ACTORS_CONFIG_DIR", "ACTORS_MANAGEMENT_PORT", "ACTORS_DISCOVERY", "ACTORS_CONTACT_POINTS",
         "ACTORS_SERVICE_NAME", "ACTORS_REQUIRED_CONTACT_POINTS", "ACTORS_TORCH_THREADS",
     ];
@@ -75,7 +76,7 @@ public static class ClusterConfig
     public static Config Client() => Load(new ClusterConfigOptions
     {
         Roles = ["client"],
-        Environment = ProcessEnvironment().Where(e => e.Key is not ("ACTORS_PORT" or "ACTORS_TRANSPORT_PORT" or "ACTORS_SEEDS" or "ACTORS_ROLES"
+        Environment = ProcessEnvironment().Where(e => e.Key is not ("ACTORS_PORT" or "ACTORS_TRANSPORT_PORT" or "ACTORS_PUBLIC_PORT" or "ACTORS_TRANSPORT_PUBLIC_PORT" or "ACTORS_SEEDS" or "ACTORS_ROLES"
             or "ACTORS_DISCOVERY" or "ACTORS_CONTACT_POINTS" or "ACTORS_MANAGEMENT_PORT")).ToDictionary(),
         Overrides = ["akka.actor.provider=remote", "akka.loglevel=ERROR", "akka.remote.log-remote-lifecycle-events=off",
             "akka.remote.dot-netty.tcp.port=0", "actors.transport.port=0"],
@@ -123,6 +124,12 @@ public static class ClusterConfig
             port: ParsePort(Get(env, "ACTORS_PORT"), "ACTORS_PORT"),
             transportPort: ParsePort(Get(env, "ACTORS_TRANSPORT_PORT"), "ACTORS_TRANSPORT_PORT"),
             seeds: SplitList(Get(env, "ACTORS_SEEDS")));
+        // Behind a port mapping or a proxy (NAT, a container's published port, the chaos runner's fault proxy): the ports other
+        // nodes dial, while the node binds ACTORS_PORT / ACTORS_TRANSPORT_PORT.
+        if (ParsePort(Get(env, "ACTORS_PUBLIC_PORT"), "ACTORS_PUBLIC_PORT") is { } publicPort)
+            config = Layer(config, "akka.remote.dot-netty.tcp.public-port", publicPort.ToString(CultureInfo.InvariantCulture));
+        if (ParsePort(Get(env, "ACTORS_TRANSPORT_PUBLIC_PORT"), "ACTORS_TRANSPORT_PUBLIC_PORT") is { } transportPublicPort)
+            config = Layer(config, "actors.transport.public-port", transportPublicPort.ToString(CultureInfo.InvariantCulture));
 
         var cert = Get(env, "ACTORS_TLS_CERT");
         if (!string.IsNullOrWhiteSpace(cert))
@@ -152,7 +159,9 @@ public static class ClusterConfig
             var host = config.GetString("akka.remote.dot-netty.tcp.public-hostname", "") is { Length: > 0 } advertised
                 ? advertised
                 : config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
-            var port = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
+            var port = config.GetInt("akka.remote.dot-netty.tcp.public-port", 0) is > 0 and var advertisedPort
+                ? advertisedPort
+                : config.GetInt("akka.remote.dot-netty.tcp.port", 0);
             if (port > 0)
             {
                 config = Layer(config, "akka.cluster.seed-nodes", Hocon([NormalizeSeed($"{host}:{port}")]));

@@ -49,6 +49,10 @@ public sealed class ClusterCoordinator : ReceiveActor
         public HashSet<Address>? PendingRewire { get; set; }
         public Dictionary<Address, int[]> Placement { get; } = placement;
         public string?[] Paths { get; } = new string?[workers];
+        /// <summary>The updates each worker sent, as its node last reported (the run's accounting).</summary>
+        public long[] Sent { get; } = new long[workers];
+        /// <summary>Once the last step is applied: the aggregator's figures, and the worker nodes whose final counts are awaited.</summary>
+        public (ClusterStats Stats, HashSet<Address> Awaiting)? Finishing { get; set; }
         public HashSet<int> Crashed { get; } = [];
         public List<CrashEvent> Events { get; } = [];
         public IActorRef Host { get; set; } = ActorRefs.Nobody;
@@ -76,6 +80,14 @@ public sealed class ClusterCoordinator : ReceiveActor
         Receive<NodeLoad>(l => _run?.Id == l.RunId, l =>
         {
             var node = NodeOf(Sender);
+            if (l is { WorkerIds: { } ids, Sent: { } sent } && ids.Length == sent.Length)
+                for (int i = 0; i < ids.Length; i++)
+                    if (ids[i] >= 0 && ids[i] < _run!.Sent.Length) _run.Sent[ids[i]] = Math.Max(_run.Sent[ids[i]], sent[i]);
+            if (l.Final && _run!.Finishing is { } finishing && finishing.Awaiting.Remove(node) && finishing.Awaiting.Count == 0)
+            {
+                Complete(_run);
+                return;
+            }
             var now = DateTime.UtcNow;
             double rate = _load.TryGetValue(node, out var last) && now > last.At ? Math.Max(0, l.UpdatesSent - last.Sent) / (now - last.At).TotalSeconds : 0;
             _load[node] = (l.UpdatesSent, now, rate);
@@ -94,13 +106,19 @@ public sealed class ClusterCoordinator : ReceiveActor
         {
             if (_run!.Assembly.Add(c) is { } model) _run.Checkpoint = (c.Version, model);
         });
-        Receive<AggregatorFinished>(f => _run?.Id == f.RunId, f =>
+        Receive<AggregatorFinished>(f => _run?.Id == f.RunId && _run.Finishing is null, f =>
         {
+            // Before the result goes out, the worker nodes still alive stop their workers and report how many updates each sent
+            // (bounded: a node that does not answer in time keeps its last once-a-second report).
             var run = _run!;
-            run.Client.Tell(new RunCompleted(run.Id, f.Stats, [.. run.Events], [.. run.Restarts], run.DataSource, run.Parameters));
-            run.Step = run.Steps;
-            End(run, "completed", "");
+            var live = run.Placement.Where(p => p.Value.Any(w => !run.Crashed.Contains(w))).Select(p => p.Key).ToHashSet();
+            run.Finishing = (f.Stats, live);
+            run.Timeout?.Cancel();
+            foreach (var node in live) Agent(Context, node).Tell(new FinalTally(run.Id));
+            if (live.Count == 0) Complete(run);
+            else run.Timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(TallyTimeout, Self, new TallyExpired(run.Id), Self);
         });
+        Receive<TallyExpired>(e => _run is { Finishing: not null } r && r.Id == e.RunId, _ => Complete(_run!));
         Receive<GossipHostFinished>(f => _run?.Id == f.RunId, f =>
         {
             var run = _run!;
@@ -332,6 +350,18 @@ public sealed class ClusterCoordinator : ReceiveActor
             return;
         }
         run.Host.Tell(new LoseWorkers(run.Id, lost, node.ToString()));
+    }
+
+    private static readonly TimeSpan TallyTimeout = TimeSpan.FromSeconds(5);
+
+    private sealed record TallyExpired(string RunId);
+
+    private void Complete(Run run)
+    {
+        var (stats, _) = run.Finishing!.Value;
+        run.Client.Tell(new RunCompleted(run.Id, stats, [.. run.Events], [.. run.Restarts], run.DataSource, run.Parameters, [.. run.Sent]));
+        run.Step = run.Steps;
+        End(run, "completed", "");
     }
 
     private void Fail(Run run, string reason)

@@ -23,6 +23,11 @@ public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = nul
 
     public NetworkStats Stats { get; } = new();
 
+    private readonly ConcurrentDictionary<int, long> _updatesSent = new();
+
+    /// <summary>Worker updates sent through this seam, by worker (resends included): the sending side of a run's accounting.</summary>
+    public long UpdatesSentBy(int worker) => _updatesSent.GetValueOrDefault(worker);
+
     public long BulkThreshold { get; } = bulkThreshold;
 
     public void Send(int from, int to, IActorRef target, object message, IActorRef sender, long bytes, long uncompressedBytes, LinkKind kind,
@@ -30,6 +35,7 @@ public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = nul
     {
         ArgumentNullException.ThrowIfNull(target);
         Stats.Record(bytes, uncompressedBytes, kind);
+        if (message is WorkerUpdate) _updatesSent.AddOrUpdate(from, 1, (_, n) => n + 1);
         var delay = links is { ShapesRealtimeLinks: true } ? links.Delivery(from, to, bytes) : TimeSpan.Zero;
         if (delay <= TimeSpan.Zero)
             Deliver(target, message, sender, bytes);

@@ -56,7 +56,14 @@ public static class ClusterProtocol
     public sealed record MemberInfo(string Address, string[] Roles, string Status, bool Reachable, double UpdatesPerSecond = 0) : IClusterMessage;
 
     /// <summary>Worker host to coordinator, once a second while a run goes: the updates this node's workers have sent so far.</summary>
-    public sealed record NodeLoad(string RunId, long UpdatesSent) : IClusterMessage;
+    /// <remarks>
+    /// <paramref name="WorkerIds"/> and <paramref name="Sent"/>: the updates each of the node's workers sent so far (the run's accounting);
+    /// <paramref name="Final"/>: the answer to <see cref="FinalTally"/>, the workers stopped, the counts final.
+    /// </remarks>
+    public sealed record NodeLoad(string RunId, long UpdatesSent, int[]? WorkerIds = null, long[]? Sent = null, bool Final = false) : IClusterMessage;
+
+    /// <summary>Coordinator to a worker node's agent once the last step is applied: stop this run's workers and answer with their final <see cref="NodeLoad"/>.</summary>
+    public sealed record FinalTally(string RunId) : IClusterMessage;
 
     /// <summary>A run: <paramref name="State"/> is queued, running, completed or failed; <paramref name="Outcome"/> the failure reason or "".</summary>
     public sealed record RunInfo(string RunId, string Name, string State, long Step, long Steps, string Outcome) : IClusterMessage;
@@ -199,10 +206,10 @@ public static class ClusterProtocol
                 [.. s.StalenessHistogram.Keys], [.. s.StalenessHistogram.Values], [.. s.PerWorker.Select(w => w.Accepted)], [.. s.PerWorker.Select(w => w.Dropped)]);
         }
 
-        public Protocol.TrainingStats ToStats() => new(Steps, UpdatesApplied, VirtualTimeS,
+        public Protocol.TrainingStats ToStats(long[]? sent = null) => new(Steps, UpdatesApplied, VirtualTimeS,
             DropReasons.Zip(DropCounts).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal),
             StalenessMean, StalenessMax, new SortedDictionary<long, long>(StalenessKeys.Zip(StalenessCounts).ToDictionary(p => p.First, p => p.Second)),
-            Accepted.Select((a, i) => new Protocol.WorkerCounts(i, a, Dropped[i])).ToList());
+            Accepted.Select((a, i) => new Protocol.WorkerCounts(i, a, Dropped[i], sent is not null && i < sent.Length ? sent[i] : null)).ToList());
     }
 
     /// <summary>Aggregator host to coordinator: the last step is applied and the final evaluation is out.</summary>
@@ -210,7 +217,9 @@ public static class ClusterProtocol
 
     /// <summary>Coordinator to client: the run is complete.</summary>
     /// <remarks><paramref name="AggregatorRestarts"/>: the checkpoint versions the aggregator resumed from after losing its node.</remarks>
-    public sealed record RunCompleted(string RunId, ClusterStats Stats, CrashEvent[] Crashes, long[] AggregatorRestarts, string DataSource, long Parameters) : IClusterMessage;
+    /// <remarks><paramref name="Sent"/>: the updates each worker sent, as its node last reported (final for the nodes alive at the end); null when unknown.</remarks>
+    public sealed record RunCompleted(string RunId, ClusterStats Stats, CrashEvent[] Crashes, long[] AggregatorRestarts, string DataSource, long Parameters,
+        long[]? Sent = null) : IClusterMessage;
 
     /// <summary>Coordinator to client: a membership event that changed the run (a node lost, the aggregator resumed), for the user's terminal.</summary>
     public sealed record RunNotice(string RunId, string Message) : IClusterMessage;

@@ -94,7 +94,7 @@ public static class ClusterRunClient
                     ?? throw new RunFailedException("the run completed without any evaluation");
         if (completion is GossipRunCompleted gossip) return GossipSummary(spec, seed, dir, final, gossipRows[^1], gossip, wall.Elapsed.TotalSeconds);
         var completed = (RunCompleted)completion;
-        var stats = completed.Stats.ToStats();
+        var stats = completed.Stats.ToStats(completed.Sent);
         var figures = ParameterServerKind.Figures(stats);
         figures["cluster"] = seed.ToString();
         // The kind's figures travel in the evaluation rows' extra columns (after pruning's two when the run prunes).

@@ -49,6 +49,7 @@ public sealed class NodeAgent : ReceiveActor
         Receive<HostWorkers>(h => Context.ActorOf((IsGossip(h.ExperimentHocon) ? Props.Create(() => new PeerHost(h)) : Props.Create(() => new WorkerHost(h)))
             .WithDispatcher(TensorDispatcher), $"workers-{h.RunId}"));
         Receive<Rewire>(r => Context.Child($"workers-{r.RunId}").Forward(r));
+        Receive<FinalTally>(t => Context.Child($"workers-{t.RunId}").Forward(t));
         Receive<EndRun>(e =>
         {
             foreach (var child in Context.GetChildren().Where(c => c.Path.Name.EndsWith("-" + e.RunId, StringComparison.Ordinal)))
@@ -184,10 +185,23 @@ internal sealed class WorkerHost : RunHost
             Point(r.Aggregator);
             Sender.Tell(new WorkersReady(_order.RunId, _order.WorkerIds, _paths));
         });
-        Receive<ReportLoad>(_ => _order.Coordinator.Tell(new NodeLoad(_order.RunId, _network?.Stats.MessagesSent ?? 0)));
+        Receive<ReportLoad>(_ => _order.Coordinator.Tell(Load(final: false)));
+        Receive<FinalTally>(_ =>
+        {
+            // The run's last step is applied: stop sending, then report the final counts (what was sent is counted already).
+            _load?.Cancel();
+            foreach (var worker in _honest.Concat(_byzantine)) Context.Stop(worker);
+            Sender.Tell(Load(final: true));
+        });
     }
 
+    private NodeLoad Load(bool final) =>
+        new(_order.RunId, _network?.Stats.MessagesSent ?? 0, _order.WorkerIds, [.. _order.WorkerIds.Select(id => _network?.UpdatesSentBy(id) ?? 0)], final);
+
     private sealed record ReportLoad;
+
+    /// <summary><c>actors.cluster.resend-after</c>: how long a worker waits for a newer model before sending its update again (0 = never).</summary>
+    private static TimeSpan ResendAfter(ActorSystem system) => system.Settings.Config.GetTimeSpan("actors.cluster.resend-after", TimeSpan.FromSeconds(5), allowInfinite: false);
 
     private void Point(IActorRef aggregator)
     {
@@ -211,7 +225,7 @@ internal sealed class WorkerHost : RunHost
         {
             int id = _order.WorkerIds[k];
             var props = id < honest
-                ? WorkerActor.Props(id, _parts.Honest[id], _parts.Codecs[id], network, clock, timing, simulated: false)
+                ? WorkerActor.Props(id, _parts.Honest[id], _parts.Codecs[id], network, clock, timing, simulated: false, ResendAfter(Context.System))
                 : ByzantineActor.Props(id, honest, spec.Workers.Total, spec.Workers.Byzantine, _parts.Attacks[id - honest], _parts.Byzantine[id - honest],
                     _parts.ByzantineCodecs[id - honest], network, clock, timing, simulated: false, spec.Timing.VersionedRounds, spec.Seed, _collusion);
             var worker = Context.ActorOf(props.WithDispatcher(NodeAgent.TensorDispatcher), $"worker-{id}");

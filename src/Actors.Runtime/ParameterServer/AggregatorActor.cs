@@ -42,6 +42,7 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
     private static readonly Learning.Compression.MaskedSparse Sparse = new();
     private long _broadcastVersion = -1;
     private bool _finished;
+    private readonly Dictionary<int, long> _rescued = []; // worker -> server version it was last re-sent
     private long _reentriesReported; // pruning: re-entries up to the previous evaluation
 
     public AggregatorActor(ExperimentSpec spec, ServerModel server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
@@ -117,10 +118,16 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
             return;
         }
         if (!MessageSender.Path.Address.HasLocalScope) _network.Received(u.Update.SizeBytes, u.UncompressedBytes, LinkKind.Uplink);
-        if (u.WorkerId < 0 || u.WorkerId >= _workers.Count || !_live.Contains(u.WorkerId))
+        if (u.WorkerId < 0 || u.WorkerId >= _workers.Count)
         {
             u.Update.Release();
             _book.Drop("malformed", -1);
+            return;
+        }
+        if (!_live.Contains(u.WorkerId))
+        {
+            u.Update.Release();
+            _book.Drop("lost_worker", u.WorkerId); // a worker the run counted as crashed (its node unreachable) that was still sending
             return;
         }
         if (u.Version > _server.Version || u.Version < 0)
@@ -156,6 +163,15 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
         {
             update.Dispose();
             _book.Drop("duplicate", u.WorkerId); // at most one accepted message per worker per version (floods end here)
+            // A worker resending an update for an older model (cluster: the model it was sent was lost) gets the current one,
+            // once per server version, so a flood of duplicates cannot make the aggregator broadcast more than it would anyway.
+            if (u.Version < _server.Version && _rescued.GetValueOrDefault(u.WorkerId, -1) < _server.Version && !MessageSender.Path.Address.HasLocalScope)
+            {
+                _rescued[u.WorkerId] = _server.Version;
+                // Full, not a delta: with compressed broadcasts, what every worker holds (_public), so later deltas stay in step.
+                var model = _broadcastCodec is not null && _public is not null ? TensorPayload.FromTensor(_public) : CurrentModel();
+                _network.Send(-1, u.WorkerId, _workers[u.WorkerId], new ModelBroadcast(_server.Version, model), Self, model.SizeBytes, model.SizeBytes, LinkKind.Downlink);
+            }
             return;
         }
         _policy.Accept(new RoundInput(u.WorkerId, u.Version, update));

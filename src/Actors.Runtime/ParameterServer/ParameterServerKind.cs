@@ -153,7 +153,12 @@ public sealed class ParameterServerKind : IExperimentKind
         var histogram = new JsonObject();
         foreach (var (k, v) in s.StalenessHistogram) histogram[k.ToString(CultureInfo.InvariantCulture)] = v;
         var perWorker = new JsonArray();
-        foreach (var w in s.PerWorker) perWorker.Add(new JsonObject { ["worker"] = w.WorkerId, ["accepted"] = w.Accepted, ["dropped"] = w.Dropped });
+        foreach (var w in s.PerWorker)
+        {
+            var o = new JsonObject { ["worker"] = w.WorkerId, ["accepted"] = w.Accepted, ["dropped"] = w.Dropped };
+            if (w.Sent is { } sent) o["sent"] = sent;
+            perWorker.Add(o);
+        }
         return new JsonObject
         {
             ["staleness_mean"] = Math.Round(s.StalenessMean, 6),

@@ -15,8 +15,10 @@ namespace Actors.Runtime.ParameterServer;
 /// <see cref="LocalTrainer"/>, waits out its modelled compute time, then sends the update to the aggregator.
 /// A model that arrives while it is busy is kept; the newest one is used next.
 /// </summary>
-public sealed class WorkerActor : SimulatedActor
+public sealed class WorkerActor : SimulatedActor, IWithTimers
 {
+    public ITimerScheduler Timers { get; set; } = null!;
+
     private readonly int _id;
     private readonly ILocalTrainer _trainer;
     private readonly UpdateCodec _codec;
@@ -34,13 +36,27 @@ public sealed class WorkerActor : SimulatedActor
     private long _lastVersion = -1;
     private long _steps;
     private bool _waiting; // for a stateful trainer's fetch before computing, or its writes before sending
+    private readonly TimeSpan _resendAfter;
+    private WorkerUpdate? _lastSent; // kept (one share of its payload) while resending is on
+    private long _resendToken;
 
     private sealed record Prepared(ModelBroadcast Model);
 
     private sealed record Written(long Version, TimeSpan Delay);
 
-    public WorkerActor(int id, ILocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated)
+    /// <summary>No newer model arrived since the update for <c>Version</c> went out: send it again (after <c>Wait</c>, doubling).</summary>
+    private sealed record ResendCheck(long Version, long Token, TimeSpan Wait);
+
+    /// <param name="resendAfter">
+    /// Cluster mode (Akka delivers at most once): when no newer model arrived this long after an update went out, the update is
+    /// sent again (the wait doubles each time, up to a minute). A lost update is then applied late; a lost model is answered by
+    /// the aggregator, which sends the current model to a worker whose update is for an older version. Zero (simulation, in-process
+    /// runs): off.
+    /// </param>
+    public WorkerActor(int id, ILocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated,
+        TimeSpan resendAfter = default)
     {
+        _resendAfter = resendAfter;
         _id = id;
         _trainer = trainer;
         _codec = codec;
@@ -60,6 +76,7 @@ public sealed class WorkerActor : SimulatedActor
         });
         Receive<ModelBroadcast>(OnModel);
         Receive<ComputeDone>(OnComputeDone);
+        Receive<ResendCheck>(OnResendCheck);
         Receive<Prepared>(p =>
         {
             _waiting = false;
@@ -74,8 +91,9 @@ public sealed class WorkerActor : SimulatedActor
         Receive<Status.Failure>(f => throw new InvalidOperationException($"worker {_id}: the client state store failed: {f.Cause.Message}", f.Cause));
     }
 
-    public static Props Props(int id, ILocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated) =>
-        Akka.Actor.Props.Create(() => new WorkerActor(id, trainer, codec, network, clock, model, simulated));
+    public static Props Props(int id, ILocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated,
+        TimeSpan resendAfter = default) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(id, trainer, codec, network, clock, model, simulated, resendAfter));
 
     private void OnModel(ModelBroadcast m)
     {
@@ -166,6 +184,12 @@ public sealed class WorkerActor : SimulatedActor
         else
         {
             var message = new WorkerUpdate(_id, c.Version, payload, _codec.UncompressedBytes);
+            if (_resendAfter > TimeSpan.Zero)
+            {
+                _lastSent?.Update.Release();
+                _lastSent = message with { Update = payload.Share() }; // our own hold: the receiver may take the one it gets
+                Timers.StartSingleTimer("resend", new ResendCheck(c.Version, ++_resendToken, _resendAfter), _resendAfter);
+            }
             _network.Send(_id, -1, _aggregator, message, Self, payload.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink, _codec.Cost.Decode(_codec.Values));
             // The omniscient attackers' tap: a copy as it is sent, through the clock so simulation order stays deterministic.
             foreach (var tap in _taps) _network.Tap(tap, new HonestTap(_id, c.Version, payload.Share()), Self, _clock);
@@ -177,9 +201,22 @@ public sealed class WorkerActor : SimulatedActor
         }
     }
 
+    private void OnResendCheck(ResendCheck check)
+    {
+        // Still waiting on the model after this update: nothing newer started, nothing computing.
+        if (check.Token != _resendToken || _lastSent is not { } last || last.Version != check.Version || _lastVersion != check.Version
+            || _computed is not null || _waiting || _pending is not null) return;
+        _log.Info("worker {0}: no newer model {1:0.#} s after the update for version {2}: sending it again", _id, check.Wait.TotalSeconds, check.Version);
+        var copy = last with { Update = last.Update.Share() };
+        _network.Send(_id, -1, _aggregator, copy, Self, copy.Update.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink, _codec.Cost.Decode(_codec.Values));
+        var wait = TimeSpan.FromTicks(Math.Min(check.Wait.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
+        Timers.StartSingleTimer("resend", check with { Wait = wait }, wait);
+    }
+
     // The trainer and codec belong to ParameterServerParts (they outlive the actor: benchmarks reuse them).
     protected override void PostStop()
     {
+        _lastSent?.Update.Release();
         _model?.Dispose();
         _log.Debug("worker {0} stopped after {1} steps", _id, _steps);
     }

@@ -32,4 +32,5 @@ public sealed record TrainingStats(
     double StalenessMean, long StalenessMax, IReadOnlyDictionary<long, long> StalenessHistogram,
     IReadOnlyList<WorkerCounts> PerWorker, long? DivergedAtStep = null);
 
-public sealed record WorkerCounts(int WorkerId, long Accepted, long Dropped);
+/// <remarks><paramref name="Sent"/>: the updates the worker sent (cluster runs, from its node's count); null when not counted.</remarks>
+public sealed record WorkerCounts(int WorkerId, long Accepted, long Dropped, long? Sent = null);

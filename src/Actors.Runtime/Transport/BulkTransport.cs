@@ -49,7 +49,7 @@ public sealed class BulkTransport : IExtension, IDisposable
         _buffers = new BulkBufferPool(Settings.MaxTransferBytes, Settings.PooledBuffersPerSize);
         _listener = new BulkListener(Settings, _inbox, _buffers, _counters, (message, e) => _log.Warning(e, message));
         _listener.Start();
-        LocalEndpoint = new BulkEndpoint(AdvertisedHost(system, Settings), _listener.LocalEndPoint.Port);
+        LocalEndpoint = new BulkEndpoint(AdvertisedHost(system, Settings), Settings.PublicPort > 0 ? Settings.PublicPort : _listener.LocalEndPoint.Port);
         var period = TimeSpan.FromMilliseconds(Math.Clamp(
             new[] { Settings.StallTimeout, Settings.UnclaimedTimeout, Settings.ReceiveTimeout }.Min().TotalMilliseconds / 4, 50, 1000));
         _sweeper = new Timer(_ => Sweep(), null, period, period);

@@ -20,6 +20,9 @@ public sealed record BulkTransportSettings(
     TimeSpan ReceiveTimeout,
     TimeSpan ResolveTimeout)
 {
+    /// <summary>The port other nodes dial (<c>public-port</c>): a mapping or proxy in front of the bound one; 0 = the bound port.</summary>
+    public int PublicPort { get; init; }
+
     /// <summary>The defaults, also the fallback for any key a config leaves out.</summary>
     public const string DefaultHocon = """
         actors.transport {
@@ -30,6 +33,8 @@ public sealed record BulkTransportSettings(
           public-hostname = ""
           # 0 = ephemeral port (the handle carries the real one).
           port = 0
+          # Port other nodes dial when a mapping or proxy sits in front of the bound one; 0 = the bound port.
+          public-port = 0
           # A transfer announcing more than this is refused and the connection closed.
           max-transfer-bytes = 256MiB
           # Received bytes not yet claimed by an actor (plus transfers in flight) are capped here.
@@ -102,7 +107,10 @@ public sealed record BulkTransportSettings(
             StallTimeout: c.GetTimeSpan("stall-timeout", TimeSpan.FromSeconds(15)),
             UnclaimedTimeout: c.GetTimeSpan("unclaimed-timeout", TimeSpan.FromSeconds(60)),
             ReceiveTimeout: c.GetTimeSpan("receive-timeout", TimeSpan.FromSeconds(60)),
-            ResolveTimeout: c.GetTimeSpan("resolve-timeout", TimeSpan.FromSeconds(10)));
+            ResolveTimeout: c.GetTimeSpan("resolve-timeout", TimeSpan.FromSeconds(10)))
+        {
+            PublicPort = c.GetInt("public-port", 0),
+        };
         settings.Validate();
         return settings;
     }
@@ -118,6 +126,7 @@ public sealed record BulkTransportSettings(
         }
 
         Require(Port is >= 0 and <= 65535, "port", Port, "must be 0..65535 (0 = ephemeral)");
+        Require(PublicPort is >= 0 and <= 65535, "public-port", PublicPort, "must be 0..65535 (0 = the bound port)");
         // Transfers land in one managed array.
         Require(MaxTransferBytes > 0 && MaxTransferBytes <= Array.MaxLength, "max-transfer-bytes", MaxTransferBytes, $"must be 1..{Array.MaxLength}");
         Require(MaxBufferedBytes >= MaxTransferBytes, "max-buffered-bytes", MaxBufferedBytes, "must be >= max-transfer-bytes");
