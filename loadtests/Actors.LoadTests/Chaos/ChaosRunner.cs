@@ -144,7 +144,7 @@ public static class ChaosRunner
             if (links is not null)
                 timeline.Add($"link faults: {links.DroppedFrames} frames dropped, {links.DelayedFrames} delayed, {links.HeldFrames} held by a partition");
             // Membership decisions the processes logged (the failure detector, the split-brain resolver): what the fault became.
-            foreach (var (t, name, line) in cluster.Lines.Where(l => Membership(l.Line)).Take(12))
+            foreach (var (t, name, line) in cluster.Lines.Where(l => Membership(l.Line)).Take(16))
                 timeline.Add(string.Create(CultureInfo.InvariantCulture, $"{t:0.0} s [{name}]: {Trim(line)}"));
             var summaryPath = Path.Combine(runDir, "summary.json");
             if (File.Exists(summaryPath)) summary = JsonNode.Parse(File.ReadAllText(summaryPath))?.AsObject();
@@ -161,12 +161,12 @@ public static class ChaosRunner
         }
         if (scenario.Baseline && summary is not null)
             baseline = await Baseline(scenario, Path.Combine(dir, "baseline"), log, clock).ConfigureAwait(false);
-        var figures = records.Select(r => Measure(r, [.. progress], cluster.Lines)).ToList();
+        var figures = records.Select((r, i) => Measure(r, [.. progress], cluster.Lines, i + 1 < records.Count ? records[i + 1].Began.TotalSeconds : null)).ToList();
         WriteChaosJson(Path.Combine(dir, "chaos.json"), scenario, exit, summary, figures, baseline, links);
         if (Directory.Exists(runDir)) File.Copy(Path.Combine(dir, "chaos.json"), Path.Combine(runDir, "chaos.json"), overwrite: true);
         clock.Stop();
         bool passed = checks.Count > 0 && checks.All(c => c.Ok);
-        WriteReport(dir, scenario, timeline, checks, summary, passed, clock.Elapsed.TotalSeconds, log, figures, baseline);
+        WriteReport(dir, scenario, timeline, checks, summary, passed, clock.Elapsed.TotalSeconds, log, figures, baseline, [.. progress]);
         return new Result(passed, clock.Elapsed.TotalSeconds, checks, summary);
     }
 
@@ -253,13 +253,16 @@ public static class ChaosRunner
     public sealed record FaultFigures(FaultRecord Record, double? DetectedAfter, double Stall, double? RecoveredAfter);
 
     /// <summary>Detection, stall and recovery of one fault from the progress samples (seconds, step) and the processes' lines.</summary>
-    public static FaultFigures Measure(FaultRecord r, IReadOnlyList<(double T, long Step)> samples, IEnumerable<(double T, string Name, string Line)> lines)
+    /// <param name="next">When the next fault began (seconds on the runner's clock): this one's window ends there at the latest.</param>
+    public static FaultFigures Measure(FaultRecord r, IReadOnlyList<(double T, long Step)> samples, IEnumerable<(double T, string Name, string Line)> lines,
+        double? next = null)
     {
         ArgumentNullException.ThrowIfNull(r);
         ArgumentNullException.ThrowIfNull(samples);
-        double begin = r.Began.TotalSeconds, end = r.Ended.TotalSeconds, horizon = end + 30;
-        double? detected = lines.Where(l => l.T >= begin && l.T <= horizon && (l.Line.Contains("unreachable", StringComparison.OrdinalIgnoreCase)
-                || l.Line.Contains("lost at step", StringComparison.Ordinal) || l.Line.Contains("crashed", StringComparison.Ordinal)))
+        double begin = r.Began.TotalSeconds, end = r.Ended.TotalSeconds, horizon = Math.Min(end + 30, next ?? double.MaxValue);
+        // Akka's failure detector ("Marking node(s) as UNREACHABLE") or the run's own notice of a lost node.
+        double? detected = lines.Where(l => l.T >= begin && l.T <= horizon && (l.Line.Contains("as UNREACHABLE", StringComparison.Ordinal)
+                || l.Line.Contains("lost at step", StringComparison.Ordinal)))
             .Select(l => (double?)(l.T - begin)).FirstOrDefault();
         var advances = new List<double>();
         for (int i = 1; i < samples.Count; i++)
@@ -279,16 +282,25 @@ public static class ChaosRunner
     /// dropped (sent but never seen by the aggregator: in transit at the end, lost on a faulty link, or lost with a crashed node).
     /// <c>unexplained</c> counts what no worker's send accounts for: updates a worker is credited with beyond what it sent, and
     /// applied updates not credited to any worker. sent = applied + dropped + in_flight holds exactly when it is zero.
+    /// A worker on a node that crashed reported its count last up to a second before the crash: what the aggregator saw
+    /// from it beyond that count was sent in that second, so its sent is the larger of the two (<c>sent_after_last_report</c>);
+    /// what it reported beyond what arrived was lost with the node (in flight).
     /// </summary>
     public static JsonObject Accounting(JsonObject? summary)
     {
         var o = new JsonObject();
         if (summary?["per_worker"] is not JsonArray workers) return o;
-        long sent = 0, accepted = 0, dropped = 0, inFlight = 0, unexplained = 0;
+        var crashed = (summary["workers_crashed_events"] as JsonArray ?? []).SelectMany(e => e?["workers"] as JsonArray ?? []).Select(w => Long(w)).ToHashSet();
+        long sent = 0, accepted = 0, dropped = 0, inFlight = 0, unexplained = 0, afterReport = 0;
         bool counted = workers.Count > 0 && workers.All(w => w?["sent"] is not null);
         foreach (var w in workers)
         {
             long a = Long(w!["accepted"]), d = Long(w["dropped"]), s = Long(w["sent"]);
+            if (counted && crashed.Contains(Long(w["worker"])) && s < a + d)
+            {
+                afterReport += a + d - s;
+                s = a + d;
+            }
             accepted += a;
             dropped += d;
             sent += s;
@@ -296,6 +308,7 @@ public static class ChaosRunner
             if (s >= a + d) inFlight += s - a - d;
             else unexplained += a + d - s;
         }
+        o["sent_after_last_report"] = afterReport;
         long applied = Long(summary["updates_applied"]);
         unexplained += Math.Abs(applied - accepted);
         o["sent"] = counted ? sent : null;
@@ -375,18 +388,19 @@ public static class ChaosRunner
         int crashed = summary["workers_crashed"]?.GetValue<int>() ?? 0;
         yield return new Check("crashed workers as documented", crashed >= scenario.Expect.MinCrashed && crashed <= scenario.Expect.MaxCrashed,
             $"workers_crashed = {crashed}, documented {scenario.Expect.MinCrashed}..{(scenario.Expect.MaxCrashed == int.MaxValue ? "any" : scenario.Expect.MaxCrashed)}");
-        long applied = summary["updates_applied"]?.GetValue<long>() ?? -1;
-        long accepted = summary["per_worker"]?.AsArray().Sum(w => w!["accepted"]!.GetValue<long>()) ?? -2;
-        yield return new Check("no unexplained updates", applied > 0 && applied == accepted, $"updates_applied = {applied}, per-worker accepted sum = {accepted}");
+        var a = Accounting(summary);
+        yield return new Check("no unexplained updates", a["holds"]?.GetValue<bool>() == true && Long(a["applied"]) > 0,
+            a["sent"] is null ? "the workers' sent counts are missing from summary.json"
+                : $"sent {a["sent"]} = applied {a["applied"]} + dropped {a["dropped"]} + in flight {a["in_flight"]}; unexplained {a["unexplained"]}");
         long steps = summary["steps"]?.GetValue<long>() ?? 0;
         yield return new Check("every step ran", steps > 0, $"steps = {steps}");
     }
 
     /// <summary>A line about membership: unreachable/reachable again, a downing decision, a removal, a crash the run counted.</summary>
     internal static bool Membership(string line) =>
-        line.Contains("UNREACHABLE", StringComparison.Ordinal) || line.Contains("REACHABLE", StringComparison.Ordinal) || line.Contains("SBR", StringComparison.Ordinal)
-        || line.Contains("Downing", StringComparison.OrdinalIgnoreCase) || line.Contains("removing", StringComparison.OrdinalIgnoreCase)
-        || line.Contains("lost at step", StringComparison.Ordinal);
+        line.Contains("as UNREACHABLE", StringComparison.Ordinal) || line.Contains("as REACHABLE", StringComparison.Ordinal) || line.Contains("SBR", StringComparison.Ordinal)
+        || line.Contains("Downing", StringComparison.OrdinalIgnoreCase) || line.Contains("is removing", StringComparison.OrdinalIgnoreCase)
+        || line.Contains("lost at step", StringComparison.Ordinal) || line.Contains("crashed at step", StringComparison.Ordinal);
 
     private static string Trim(string line)
     {
@@ -399,8 +413,10 @@ public static class ChaosRunner
         LiveMetrics.LastStep(Path.Combine(runDir, "metrics.csv"))?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
     private static void WriteReport(string dir, ChaosScenario s, List<string> timeline, List<Check> checks, JsonObject? summary, bool passed, double seconds,
-        ConcurrentQueue<string> log, List<FaultFigures> figures, double? baseline)
+        ConcurrentQueue<string> log, List<FaultFigures> figures, double? baseline, IReadOnlyList<(double T, long Step)> progress)
     {
+        bool plotted = ProgressPlot(Path.Combine(dir, "progress.png"), s.Name, progress, figures);
+        File.WriteAllText(Path.Combine(dir, "report.csv"), Csv(s, figures, Accounting(summary)));
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"# Chaos scenario `{s.Name}`: {(passed ? "passed" : "FAILED")}");
         md.AppendLine();
@@ -431,11 +447,51 @@ public static class ChaosRunner
                 $"sent {accounting["sent"]} = applied {accounting["applied"]} + dropped {accounting["dropped"]} + in flight {accounting["in_flight"]}: {((bool)accounting["holds"]! ? "holds" : "DOES NOT HOLD")}; unexplained {accounting["unexplained"]}.");
         if (baseline is { } b && summary?["final_test_accuracy"] is { } acc)
             md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Final accuracy {acc.GetValue<double>():P2} against {b:P2} for the same experiment in one process without faults.");
-        md.AppendLine().AppendLine("See chaos.json for the same figures.");
+        if (plotted) md.AppendLine().AppendLine("![the evaluated step over time, faults shaded](progress.png)");
+        md.AppendLine().AppendLine("See chaos.json and report.csv for the same figures.");
         md.AppendLine().AppendLine("## Last lines of the processes").AppendLine().AppendLine("```");
         foreach (var line in log.TakeLast(40)) md.AppendLine(line.Length > 300 ? line[..300] : line);
         md.AppendLine("```");
         File.WriteAllText(Path.Combine(dir, "report.md"), md.ToString());
+        File.WriteAllText(Path.Combine(dir, "report.html"), Load.HtmlReport.FromMarkdown($"Chaos scenario {s.Name}", md.ToString(), dir));
+    }
+
+    /// <summary>One row per fault: what it was, its figures, and the run's accounting (repeated on each row, for spreadsheets).</summary>
+    private static string Csv(ChaosScenario s, List<FaultFigures> figures, JsonObject a)
+    {
+        static string V(double? v) => v is { } x ? x.ToString("0.###", CultureInfo.InvariantCulture) : "";
+        var csv = new StringBuilder("scenario,kind,target,at_s,for_s,detected_after_s,stall_s,recovered_after_s,sent,applied,dropped,in_flight,unexplained,holds\n");
+        foreach (var f in figures.DefaultIfEmpty())
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{s.Name},{f?.Record.Fault.Action.ToString().ToLowerInvariant()},{(f is null ? "" : string.Join(' ', f.Record.Fault.Nodes))},")
+                .Append(CultureInfo.InvariantCulture, $"{V(f?.Record.AtFromStart.TotalSeconds)},{V(f?.Record.Fault.For.TotalSeconds)},{V(f?.DetectedAfter)},{V(f?.Stall)},{V(f?.RecoveredAfter)},")
+                .Append(CultureInfo.InvariantCulture, $"{a["sent"]},{a["applied"]},{a["dropped"]},{a["in_flight"]},{a["unexplained"]},{a["holds"]}\n");
+        }
+        return csv.ToString();
+    }
+
+    /// <summary>The evaluated step against time since training started, each fault's window shaded; false when there is nothing to plot.</summary>
+    private static bool ProgressPlot(string path, string name, IReadOnlyList<(double T, long Step)> progress, List<FaultFigures> figures)
+    {
+        if (progress.Count < 2) return false;
+        var plot = new ScottPlot.Plot();
+        double t0 = progress[0].T;
+        foreach (var f in figures)
+        {
+            double a = f.Record.Began.TotalSeconds - t0, b = Math.Max(f.Record.Ended.TotalSeconds - t0, a + 0.3);
+            var span = plot.Add.HorizontalSpan(a, b);
+            span.LegendText = ChaosScenario.Describe(f.Record.Fault);
+            span.FillStyle.Color = ScottPlot.Colors.OrangeRed.WithAlpha(0.2);
+        }
+        var line = plot.Add.Scatter(progress.Select(p => p.T - t0).ToArray(), progress.Select(p => (double)p.Step).ToArray());
+        line.LegendText = "last evaluated step";
+        line.MarkerSize = 0;
+        plot.Title($"{name}: training progress under faults");
+        plot.XLabel("seconds since training started");
+        plot.YLabel("step");
+        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        plot.SavePng(path, 800, 450);
+        return true;
     }
 
     private static int FreePort()
@@ -523,7 +579,9 @@ public static class ChaosRunner
             info.WorkingDirectory = RepoRoot();
             info.RedirectStandardOutput = true;
             info.RedirectStandardError = true;
-            info.Environment["ACTORS_LOGLEVEL"] = "WARNING";
+            // INFO: the membership changes (reachable again, the resolver's decisions, removals) are logged at that level; the
+            // report's tail keeps WARNING and above.
+            info.Environment["ACTORS_LOGLEVEL"] = "INFO";
             info.Environment[ParentWatch.Variable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture); // children stop when the runner is gone
             if (_env.TryGetValue(name, out var env))
                 foreach (var (k, v) in env) info.Environment[k] = v;
@@ -533,8 +591,9 @@ public static class ChaosRunner
             p.OutputDataReceived += (_, e) =>
             {
                 if (e.Data is null) return;
-                log.Enqueue($"[{clock.Elapsed.TotalSeconds,6:0.0} {name}] {e.Data}");
                 Lines.Enqueue((clock.Elapsed.TotalSeconds, name, e.Data));
+                if (e.Data.StartsWith("[INFO]", StringComparison.Ordinal) || e.Data.StartsWith("[DEBUG]", StringComparison.Ordinal)) return;
+                log.Enqueue($"[{clock.Elapsed.TotalSeconds,6:0.0} {name}] {e.Data}");
                 if (e.Data.Contains(" up: ", StringComparison.Ordinal)) _up[name] = true;
             };
             p.ErrorDataReceived += (_, e) =>

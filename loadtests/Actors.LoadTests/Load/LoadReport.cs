@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using ScottPlot;
 
@@ -25,8 +24,9 @@ public static class LoadReport
         }
         File.WriteAllText(Path.Combine(dir, "report.csv"), Csv(results));
         File.WriteAllText(Path.Combine(dir, "timeline.csv"), TimelineCsv(results));
-        File.WriteAllText(Path.Combine(dir, "report.md"), Markdown(title, results, notes ?? []));
-        File.WriteAllText(Path.Combine(dir, "report.html"), Html(dir, title, results, notes ?? []));
+        var md = Markdown(title, results, notes ?? []);
+        File.WriteAllText(Path.Combine(dir, "report.md"), md);
+        File.WriteAllText(Path.Combine(dir, "report.html"), HtmlReport.FromMarkdown(title, md, dir));
     }
 
     private static string F(double v, string format = "0.##") => double.IsFinite(v) ? v.ToString(format, Inv) : "-";
@@ -87,51 +87,6 @@ public static class LoadReport
             md.AppendLine().AppendLine(Inv, $"![latency]({r.Scenario.Name}-latency.png) ![throughput]({r.Scenario.Name}-throughput.png)").AppendLine();
         }
         return md.ToString();
-    }
-
-    private static string Html(string dir, string title, IReadOnlyList<ScenarioResult> results, IReadOnlyList<string> notes)
-    {
-        static string E(string s) => WebUtility.HtmlEncode(s);
-        var html = new StringBuilder();
-        html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(title)).Append("</title><style>")
-            .Append("body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:1em 0}")
-            .Append("td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}")
-            .Append(".ok{color:#176d1a}.fail{color:#b00020;font-weight:bold}img{max-width:49%;border:1px solid #eee}</style></head><body>");
-        html.Append("<h1>").Append(E(title)).Append("</h1><p>").Append(results.Count(r => r.Passed)).Append(" of ").Append(results.Count).Append(" scenarios passed.</p>");
-        foreach (var n in notes) html.Append("<p>").Append(E(n)).Append("</p>");
-        foreach (var r in results)
-        {
-            html.Append(Inv, $"<h2 id=\"{E(r.Scenario.Name)}\">{E(r.Scenario.Name)}: <span class=\"{(r.Passed ? "ok" : "fail")}\">{(r.Passed ? "passed" : "FAILED")}</span></h2>");
-            if (r.Scenario.Description.Length > 0) html.Append("<p>").Append(E(r.Scenario.Description)).Append("</p>");
-            html.Append("<p>Load: ").Append(E(string.Join("; ", r.Scenario.Simulations))).Append(Inv, $". Measured {r.Duration.TotalSeconds:0.0} s.</p>");
-            if (r.Error is not null) html.Append("<p class=\"fail\">The scenario did not run to its end: ").Append(E(r.Error)).Append("</p>");
-            html.Append("<table><tr><th>step</th><th>ok</th><th>fail</th><th>ok/s</th><th>mean ms</th><th>p50 ms</th><th>p75 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>MB/s</th></tr>");
-            foreach (var s in r.Steps)
-                html.Append(Inv, $"<tr><td>{E(s.Step)}</td><td>{s.Ok}</td><td>{s.Fail}</td><td>{F(s.OkPerSecond, "0.#")}</td><td>{F(s.MeanMs)}</td><td>{F(s.P50Ms)}</td><td>{F(s.P75Ms)}</td><td>{F(s.P95Ms)}</td><td>{F(s.P99Ms)}</td><td>{F(s.MaxMs)}</td><td>{F(s.MBPerSecond, "0.#")}</td></tr>");
-            html.Append("</table>");
-            if (r.Thresholds.Count > 0)
-            {
-                html.Append("<table><tr><th>threshold</th><th>step</th><th>value</th><th>result</th></tr>");
-                foreach (var t in r.Thresholds)
-                    html.Append(Inv, $"<tr><td>{E(t.Threshold.ToString())}</td><td>{E(t.Step)}</td><td>{F(t.Value, "0.###")}</td><td class=\"{(t.Holds ? "ok" : "fail")}\">{(t.Holds ? "holds" : "FAILED")}</td></tr>");
-                html.Append("</table>");
-            }
-            if (r.Figures.Count > 0)
-            {
-                html.Append("<table><tr><th>figure</th><th>value</th></tr>");
-                foreach (var (k, v) in r.Figures) html.Append("<tr><td>").Append(E(k)).Append("</td><td>").Append(E(v)).Append("</td></tr>");
-                html.Append("</table>");
-            }
-            foreach (var kind in new[] { "latency", "throughput" })
-            {
-                var png = Path.Combine(dir, $"{r.Scenario.Name}-{kind}.png");
-                if (File.Exists(png))
-                    html.Append("<img alt=\"").Append(E($"{r.Scenario.Name} {kind} over time")).Append("\" src=\"data:image/png;base64,")
-                        .Append(Convert.ToBase64String(File.ReadAllBytes(png))).Append("\">");
-            }
-        }
-        html.Append("</body></html>");
-        return html.ToString();
     }
 
     private static void LatencyPlot(string path, ScenarioResult r)

@@ -16,9 +16,13 @@ namespace Actors.Runtime.Cluster;
 /// (<see cref="SimulatedActor"/> does that for every learning actor, see <see cref="Claim"/>).
 /// </summary>
 /// With <c>timing.realtime-links = on</c> (<paramref name="links"/>), each learning message leaves after its modelled link delay.
-public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = null, long bulkThreshold = ClusterNetwork.DefaultBulkThreshold) : INetwork
+/// <remarks>The threshold is <c>actors.cluster.bulk-threshold</c> (akka.hocon) unless given.</remarks>
+public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = null, long? bulkThreshold = null) : INetwork
 {
-    public const long DefaultBulkThreshold = 256 * 1024;
+    /// <summary>When the config does not say (akka.hocon does): where the two paths break even in <c>actors-loadtests load transport</c> (docs/load.md).</summary>
+    public const long DefaultBulkThreshold = 16 * 1024;
+
+    public const string ThresholdKey = "actors.cluster.bulk-threshold";
     public const byte BroadcastCodec = 101, UpdateCodec = 102, TapCodec = 103, GossipPacketCodec = 104, GossipSnapshotCodec = 105;
 
     public NetworkStats Stats { get; } = new();
@@ -28,7 +32,7 @@ public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = nul
     /// <summary>Worker updates sent through this seam, by worker (resends included): the sending side of a run's accounting.</summary>
     public long UpdatesSentBy(int worker) => _updatesSent.GetValueOrDefault(worker);
 
-    public long BulkThreshold { get; } = bulkThreshold;
+    public long BulkThreshold { get; } = bulkThreshold ?? system.Settings.Config.GetByteSize(ThresholdKey) ?? DefaultBulkThreshold;
 
     public void Send(int from, int to, IActorRef target, object message, IActorRef sender, long bytes, long uncompressedBytes, LinkKind kind,
         TimeSpan receiverCost = default)

@@ -143,7 +143,7 @@ internal sealed class AggregatorHost : RunHost
             _log.Warning("run {0}: aggregator resumes from the checkpoint at step {1}", _order.RunId, _order.CheckpointVersion);
         }
         long checkpointEvery = spec.Cluster.CheckpointEvery;
-        _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new ClusterNetwork(Context.System, new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total)), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery, resume)
+        _aggregator = Context.ActorOf(AggregatorActor.Props(spec, server, new ClusterNetwork(Context.System, new NetworkModel(spec.Timing, spec.Seed, spec.Workers.Total)), new RealtimeClock(scheduler), evaluator, Self, _progress, _parts.BroadcastCodec, checkpointEvery, resume, resendsModels: true)
             .WithDispatcher(NodeAgent.TensorDispatcher), "aggregator");
         _order.Coordinator.Tell(new AggregatorReady(_order.RunId, Self, _aggregator, _parts.DataSource, _parts.ParameterCount));
     }

@@ -42,12 +42,18 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
     private static readonly Learning.Compression.MaskedSparse Sparse = new();
     private long _broadcastVersion = -1;
     private bool _finished;
+    private readonly bool _resendsModels;
     private readonly Dictionary<int, long> _rescued = []; // worker -> server version it was last re-sent
     private long _reentriesReported; // pruning: re-entries up to the previous evaluation
 
+    /// <param name="resendsModels">
+    /// Cluster mode, where a model can be lost on the way: a worker that sends an update for an older version again (it got no
+    /// newer model, see <see cref="WorkerActor"/>) is sent the current model, once per server version.
+    /// </param>
     public AggregatorActor(ExperimentSpec spec, ServerModel server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
-        UpdateCodec? broadcastCodec = null, long checkpointEvery = 0, AggregatorCounters? resume = null)
+        UpdateCodec? broadcastCodec = null, long checkpointEvery = 0, AggregatorCounters? resume = null, bool resendsModels = false)
     {
+        _resendsModels = resendsModels;
         _checkpointEvery = checkpointEvery;
         _progress = progress;
         _broadcastCodec = broadcastCodec;
@@ -100,8 +106,9 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
     }
 
     public static Props Props(ExperimentSpec spec, ServerModel server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
-        UpdateCodec? broadcastCodec = null, long checkpointEvery = 0, AggregatorCounters? resume = null) =>
-        Akka.Actor.Props.Create(() => new AggregatorActor(spec, server, network, clock, evaluator, coordinator, progress, broadcastCodec, checkpointEvery, resume));
+        UpdateCodec? broadcastCodec = null, long checkpointEvery = 0, AggregatorCounters? resume = null, bool resendsModels = false) =>
+        Akka.Actor.Props.Create(() => new AggregatorActor(spec, server, network, clock, evaluator, coordinator, progress, broadcastCodec, checkpointEvery, resume,
+            resendsModels));
 
     long IRoundHost.Version => _server.Version;
 
@@ -165,7 +172,7 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
             _book.Drop("duplicate", u.WorkerId); // at most one accepted message per worker per version (floods end here)
             // A worker resending an update for an older model (cluster: the model it was sent was lost) gets the current one,
             // once per server version, so a flood of duplicates cannot make the aggregator broadcast more than it would anyway.
-            if (u.Version < _server.Version && _rescued.GetValueOrDefault(u.WorkerId, -1) < _server.Version && !MessageSender.Path.Address.HasLocalScope)
+            if (_resendsModels && u.Version < _server.Version && _rescued.GetValueOrDefault(u.WorkerId, -1) < _server.Version)
             {
                 _rescued[u.WorkerId] = _server.Version;
                 // Full, not a delta: with compressed broadcasts, what every worker holds (_public), so later deltas stay in step.

@@ -51,7 +51,7 @@ public sealed class ChaosSpec : IDisposable
         static JsonObject Summary(long applied, long[] accepted, int crashed)
         {
             var perWorker = new JsonArray();
-            foreach (var a in accepted) perWorker.Add(new JsonObject { ["accepted"] = a });
+            foreach (var a in accepted) perWorker.Add(new JsonObject { ["accepted"] = a, ["dropped"] = 0L, ["sent"] = a + 1 }); // one in flight each
             return new JsonObject { ["updates_applied"] = applied, ["per_worker"] = perWorker, ["workers_crashed"] = crashed, ["steps"] = 10L };
         }
         Assert.All(ChaosRunner.Evaluate(scenario, 0, Summary(30, [10, 10, 5, 5], 2)), c => Assert.True(c.Ok, c.Detail));
@@ -62,14 +62,37 @@ public sealed class ChaosSpec : IDisposable
         Assert.Contains(ChaosRunner.Evaluate(fails, 0, Summary(30, [30], 0)), c => !c.Ok && c.What == "the run fails, as documented");
     }
 
-    [Fact(Timeout = 90_000)]
-    public async Task The_smoke_scenario_a_paused_worker_node_runs_for_real_and_passes()
+    [Fact(Timeout = 120_000)]
+    public async Task The_smoke_scenario_pause_delay_and_drop_on_proxied_links_runs_for_real_and_its_accounting_holds()
     {
-        var result = await ChaosRunner.RunScenario(ChaosScenario.Load(Shipped("pause-worker.hocon")), Path.Combine(_dir, "pause-worker"));
+        var dir = Path.Combine(_dir, "smoke");
+        var result = await ChaosRunner.RunScenario(ChaosScenario.Load(Shipped("smoke.hocon")), dir);
         Assert.True(result.Passed, string.Join("; ", result.Checks.Select(c => $"{c.What}: {c.Detail}")));
         Assert.Equal(0, result.Summary!["workers_crashed"]!.GetValue<int>());
-        var report = File.ReadAllText(Path.Combine(_dir, "pause-worker", "report.md"));
+        var report = File.ReadAllText(Path.Combine(dir, "report.md"));
         Assert.Contains("paused node-1 (SIGSTOP)", report, StringComparison.Ordinal);
         Assert.Contains("resumed node-1 (SIGCONT)", report, StringComparison.Ordinal);
+        Assert.Contains("delay links of [*] by 30 +- 10 ms", report, StringComparison.Ordinal);
+        var chaos = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "chaos.json")))!.AsObject();
+        Assert.Equal(File.ReadAllText(Path.Combine(dir, "chaos.json")), File.ReadAllText(Path.Combine(dir, "run", "chaos.json")));
+        Assert.True(chaos["run_completed"]!.GetValue<bool>());
+        Assert.True(chaos["holds"]!.GetValue<bool>(), chaos.ToJsonString());
+        Assert.Equal(0, chaos["unexplained"]!.GetValue<long>());
+        long sent = chaos["sent"]!.GetValue<long>(), applied = chaos["applied"]!.GetValue<long>();
+        Assert.Equal(sent, applied + chaos["dropped"]!.GetValue<long>() + chaos["in_flight"]!.GetValue<long>());
+        Assert.Equal(6000, applied); // 4 workers x 1,500 sync rounds
+        Assert.True(chaos["links"]!["frames_delayed"]!.GetValue<long>() > 0);
+        var faults = chaos["faults"]!.AsArray();
+        Assert.Equal(["pause", "delay", "drop"], faults.Select(f => f!["kind"]!.GetValue<string>()));
+        Assert.All(faults, f => Assert.NotNull(f!["recovered_after_s"]));
+        Assert.Null(faults[0]!["detected_after_s"]); // a 3 s pause is within the failure detector's allowance
+        var csv = File.ReadAllLines(Path.Combine(dir, "report.csv"));
+        Assert.Equal(4, csv.Length); // header + a row per fault
+        Assert.StartsWith("smoke,pause,node-1,", csv[1], StringComparison.Ordinal);
+        Assert.True(new FileInfo(Path.Combine(dir, "progress.png")).Length > 0);
+        var html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.Contains("data:image/png;base64,", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("src=\"http", html, StringComparison.Ordinal);
+        Assert.Contains("<table>", html, StringComparison.Ordinal);
     }
 }

@@ -138,7 +138,8 @@ public sealed class FaultProxySpec
         static JsonObject Summary(long applied, params (long Accepted, long Dropped, long Sent)[] workers)
         {
             var a = new JsonArray();
-            foreach (var (acc, dr, sent) in workers) a.Add(new JsonObject { ["accepted"] = acc, ["dropped"] = dr, ["sent"] = sent });
+            int i = 0;
+            foreach (var (acc, dr, sent) in workers) a.Add(new JsonObject { ["worker"] = i++, ["accepted"] = acc, ["dropped"] = dr, ["sent"] = sent });
             return new JsonObject { ["updates_applied"] = applied, ["per_worker"] = a, ["updates_dropped"] = new JsonObject { ["duplicate"] = 3 } };
         }
         var ok = ChaosRunner.Accounting(Summary(15, (10, 1, 12), (5, 2, 7)));
@@ -152,6 +153,13 @@ public sealed class FaultProxySpec
         Assert.False(credited["holds"]!.GetValue<bool>());
         var orphan = ChaosRunner.Accounting(Summary(16, (10, 1, 12), (5, 2, 7))); // an applied update no worker is credited with
         Assert.False(orphan["holds"]!.GetValue<bool>());
+        // worker 1 crashed: its node last reported 5 sent, the aggregator saw 7 from it (sent in its last second)
+        var crash = Summary(15, (10, 1, 12), (5, 2, 5));
+        crash["workers_crashed_events"] = new JsonArray(new JsonObject { ["workers"] = new JsonArray(1) });
+        var lost = ChaosRunner.Accounting(crash);
+        Assert.True(lost["holds"]!.GetValue<bool>());
+        Assert.Equal(2L, lost["sent_after_last_report"]!.GetValue<long>());
+        Assert.False(ChaosRunner.Accounting(Summary(15, (10, 1, 12), (5, 2, 5)))["holds"]!.GetValue<bool>()); // alive: that would be unexplained
         var uncounted = ChaosRunner.Accounting(new JsonObject { ["updates_applied"] = 1, ["per_worker"] = new JsonArray(new JsonObject { ["accepted"] = 1, ["dropped"] = 0 }) });
         Assert.Null(uncounted["sent"]);
         Assert.False(uncounted["holds"]!.GetValue<bool>()); // without the workers' counts nothing is proven
@@ -171,13 +179,14 @@ public sealed class FaultProxySpec
             if (advance) step += 100;
             samples.Add((t, step));
         }
-        var lines = new[] { (12.0, "seed", "Marking node(s) as UNREACHABLE [node-1]"), (9.0, "seed", "UNREACHABLE earlier") };
+        var lines = new[] { (12.0, "seed", "Marking node(s) as UNREACHABLE [node-1]"), (9.0, "seed", "Marking node(s) as UNREACHABLE earlier"), (11.0, "seed", "associate with unreachable remote address") };
         var f = ChaosRunner.Measure(record, samples, lines);
         Assert.Equal(2.0, f.DetectedAfter);
         Assert.Equal(9.0 - 1.0, f.Stall, 3); // no row from the fault (10 s) to 19 s, less the usual 1 s between rows
         Assert.Equal(10.0, f.RecoveredAfter); // the first row at or after the fault's end (20 s)
         var quiet = ChaosRunner.Measure(record, samples, []);
         Assert.Null(quiet.DetectedAfter);
+        Assert.Null(ChaosRunner.Measure(record, samples, lines, next: 11.5).DetectedAfter); // after the next fault began: not this one's
     }
 
     [Fact]
