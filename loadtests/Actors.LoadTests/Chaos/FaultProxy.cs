@@ -249,7 +249,7 @@ public sealed class FaultProxy : IDisposable
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
-            if (Environment.GetEnvironmentVariable("ACTORS_PROXY_DEBUG") is not null) Console.Error.WriteLine($"proxy {_node} {_framing} from {from}: {e.Message}");
+            // the connection ends (a framing error, a reset, the proxy stopping)
         }
         queue.Writer.TryComplete();
         await Task.WhenAny(writer, Task.Delay(TimeSpan.FromSeconds(30))).ConfigureAwait(false);

@@ -333,7 +333,6 @@ public static class LoadCommand
         var scenario = new LoadScenario("submit-while-running", [new LoadStep("submit-to-completion", async c =>
         {
             var p = cluster.Launch($"run-{c.Copy}-{c.Invocation}", ["run", "--cluster", seed, "--out", Path.Combine(runs, $"queued-{c.Copy}-{c.Invocation}"), .. Experiment(300)]);
-            var output = new ConcurrentQueue<string>();
             p.OutputDataReceived += (_, e) => { if (e.Data?.Contains("queued", StringComparison.OrdinalIgnoreCase) == true) Interlocked.Increment(ref queuedNotices); };
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(c.Cancellation);
             timeout.CancelAfter(TimeSpan.FromMinutes(2));

@@ -38,14 +38,14 @@ public sealed class WorkerActor : SimulatedActor, IWithTimers
     private bool _waiting; // for a stateful trainer's fetch before computing, or its writes before sending
     private readonly TimeSpan _resendAfter;
     private WorkerUpdate? _lastSent; // kept (one share of its payload) while resending is on
-    private long _resendToken;
 
     private sealed record Prepared(ModelBroadcast Model);
 
     private sealed record Written(long Version, TimeSpan Delay);
 
     /// <summary>No newer model arrived since the update for <c>Version</c> went out: send it again (after <c>Wait</c>, doubling).</summary>
-    private sealed record ResendCheck(long Version, long Token, TimeSpan Wait);
+    /// <remarks>One timer ("resend"): a new update replaces the previous check, so a stale one is never delivered.</remarks>
+    private sealed record ResendCheck(long Version, TimeSpan Wait);
 
     /// <param name="resendAfter">
     /// Cluster mode (Akka delivers at most once): when no newer model arrived this long after an update went out, the update is
@@ -188,7 +188,7 @@ public sealed class WorkerActor : SimulatedActor, IWithTimers
             {
                 _lastSent?.Update.Release();
                 _lastSent = message with { Update = payload.Share() }; // our own hold: the receiver may take the one it gets
-                Timers.StartSingleTimer("resend", new ResendCheck(c.Version, ++_resendToken, _resendAfter), _resendAfter);
+                Timers.StartSingleTimer("resend", new ResendCheck(c.Version, _resendAfter), _resendAfter);
             }
             _network.Send(_id, -1, _aggregator, message, Self, payload.SizeBytes, _codec.UncompressedBytes, LinkKind.Uplink, _codec.Cost.Decode(_codec.Values));
             // The omniscient attackers' tap: a copy as it is sent, through the clock so simulation order stays deterministic.
@@ -204,7 +204,7 @@ public sealed class WorkerActor : SimulatedActor, IWithTimers
     private void OnResendCheck(ResendCheck check)
     {
         // Still waiting on the model after this update: nothing newer started, nothing computing.
-        if (check.Token != _resendToken || _lastSent is not { } last || last.Version != check.Version || _lastVersion != check.Version
+        if (_lastSent is not { } last || last.Version != check.Version || _lastVersion != check.Version
             || _computed is not null || _waiting || _pending is not null) return;
         _log.Info("worker {0}: no newer model {1:0.#} s after the update for version {2}: sending it again", _id, check.Wait.TotalSeconds, check.Version);
         var copy = last with { Update = last.Update.Share() };

@@ -133,6 +133,92 @@ public sealed class FaultProxySpec
     }
 
     [Fact]
+    public async Task Side_channel_transfers_pass_whole_are_held_by_a_partition_and_a_dropped_one_resets_its_connection()
+    {
+        // A listener speaking the side channel's framing: a 32-byte header with the length, the bytes, one status byte back.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var received = new List<long>();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                Socket s;
+                try
+                {
+                    s = await listener.AcceptSocketAsync();
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+                _ = Task.Run(async () =>
+                {
+                    using var socket = s;
+                    var header = new byte[Actors.Runtime.Transport.BulkFrameHeader.Size];
+                    try
+                    {
+                        while (true)
+                        {
+                            for (int got = 0; got < header.Length;) { int n = await socket.ReceiveAsync(header.AsMemory(got)); if (n == 0) return; got += n; }
+                            Assert.True(Actors.Runtime.Transport.BulkFrameHeader.TryRead(header, out var h));
+                            var body = new byte[h.Length];
+                            for (int got = 0; got < body.Length;) { int n = await socket.ReceiveAsync(body.AsMemory(got)); if (n == 0) return; got += n; }
+                            lock (received) received.Add(h.Length);
+                            await socket.SendAsync(new byte[] { 0 });
+                        }
+                    }
+                    catch (SocketException)
+                    {
+                    }
+                });
+            }
+        });
+        var faults = new LinkFaults(5);
+        using var proxy = new FaultProxy("target", ((IPEndPoint)listener.LocalEndpoint).Port, Framing.Bulk, faults, (_, _) => "source");
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        async Task<bool> Transfer(int length, TimeSpan wait)
+        {
+            var frame = new byte[Actors.Runtime.Transport.BulkFrameHeader.Size + length];
+            new Actors.Runtime.Transport.BulkFrameHeader(Guid.NewGuid(), length, 102).Write(frame);
+            await client.SendAsync(frame);
+            using var cts = new CancellationTokenSource(wait);
+            try
+            {
+                return await client.ReceiveAsync(new byte[1], cts.Token) == 1;
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+        Assert.True(await Transfer(300_000, TimeSpan.FromSeconds(5)));
+        Assert.True(await Transfer(17, TimeSpan.FromSeconds(5)));
+        lock (received) Assert.Equal([300_000L, 17L], received);
+
+        faults.Partition(["source"], ["target"]);
+        var held = Transfer(1_000, TimeSpan.FromSeconds(5));
+        await Task.Delay(400);
+        Assert.False(held.IsCompleted);
+        faults.Heal();
+        Assert.True(await held);
+
+        faults.SetDrop(["target"], 0.999);
+        Assert.False(await Transfer(1_000, TimeSpan.FromSeconds(2))); // the transfer is lost and its connection reset
+        try
+        {
+            Assert.Equal(0, await client.ReceiveAsync(new byte[1])); // closed
+        }
+        catch (SocketException)
+        {
+            // or reset: closed either way
+        }
+        lock (received) Assert.Equal(3, received.Count);
+        listener.Stop();
+    }
+
+    [Fact]
     public void The_accounting_holds_only_when_every_update_is_sent_by_some_worker()
     {
         static JsonObject Summary(long applied, params (long Accepted, long Dropped, long Sent)[] workers)
