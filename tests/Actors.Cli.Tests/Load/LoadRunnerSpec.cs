@@ -140,6 +140,24 @@ public sealed partial class LoadRunnerSpec : IDisposable
         Assert.All(requests, u => Assert.True(u.StartsWith("file:", StringComparison.Ordinal) || u.StartsWith("data:", StringComparison.Ordinal), u));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task The_transport_scenario_runs_on_a_real_two_node_cluster_and_a_threshold_that_fails_exits_1()
+    {
+        // 4 kB (an Akka message) and 4 MB (the side channel) against raw TCP; an impossible extra threshold fails the command.
+        int exit = await LoadCommand.Run(["transport", "--quick", "--sizes-kb", "4,4096", "--duration-s", "1", "--threshold", "send:maxms<=0.001", "--out", _dir]);
+        Assert.Equal(1, exit);
+        var run = Directory.GetDirectories(_dir).Single();
+        var csv = File.ReadAllText(Path.Combine(run, "report.csv"));
+        foreach (var scenario in new[] { "transport-raw-4kB", "transport-actors-4kB", "transport-side-channel-4kB", "transport-raw-4MB", "transport-actors-4MB" })
+            Assert.Contains($"\n{scenario},send,", csv, StringComparison.Ordinal);
+        var md = File.ReadAllText(Path.Combine(run, "report.md"));
+        Assert.Contains("| send: MaxMs <= 0.001 |", md, StringComparison.Ordinal);
+        Assert.Contains("FAILED", md, StringComparison.Ordinal);
+        Assert.Contains("| send: OkPerSecond >= ", md, StringComparison.Ordinal); // the 4 MB bar (half of raw TCP) is a threshold of the run; its figure is measured, not asserted here
+        Assert.Equal(2, await LoadCommand.Run(["transport", "--out", _dir, "--threshold", "latency<=1"]));
+        Assert.Equal(2, await LoadCommand.Run(["transport"])); // --out is required
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;
