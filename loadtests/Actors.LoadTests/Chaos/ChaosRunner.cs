@@ -95,9 +95,10 @@ public static class ChaosRunner
         {
             int port = FreePort();
             string seed = $"127.0.0.1:{cluster.AdvertisedPort("seed", port)}";
-            await cluster.Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--roles", "aggregator"]).ConfigureAwait(false);
+            string[] settings = [.. scenario.NodeSettings.SelectMany(kv => new[] { "--set", kv })];
+            await cluster.Start("seed", ["seed", "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--roles", "aggregator", .. settings]).ConfigureAwait(false);
             for (int i = 1; i <= scenario.WorkerNodes; i++)
-                await cluster.Start($"node-{i}", ["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker"]).ConfigureAwait(false);
+                await cluster.Start($"node-{i}", ["node", "--seed", seed, "--host", "127.0.0.1", "--roles", "worker", .. settings]).ConfigureAwait(false);
             timeline.Add($"{clock.Elapsed.TotalSeconds:0.0} s: cluster up (seed + {scenario.WorkerNodes} worker nodes{(links is null ? "" : "; every node's Akka and side-channel ports behind a fault proxy")})");
 
             var client = cluster.Launch("run", ["run", "--quiet", "--cluster", seed, "--out", runDir, .. scenario.Experiment]);
@@ -161,6 +162,8 @@ public static class ChaosRunner
         }
         if (scenario.Baseline && summary is not null)
             baseline = await Baseline(scenario, Path.Combine(dir, "baseline"), log, clock).ConfigureAwait(false);
+        // Every line every process printed, for what the report's tail leaves out.
+        File.WriteAllLines(Path.Combine(dir, "processes.log"), cluster.Lines.Select(l => string.Create(CultureInfo.InvariantCulture, $"[{l.T,7:0.00} {l.Name}] {l.Line}")));
         var figures = records.Select((r, i) => Measure(r, [.. progress], cluster.Lines, i + 1 < records.Count ? records[i + 1].Began.TotalSeconds : null)).ToList();
         WriteChaosJson(Path.Combine(dir, "chaos.json"), scenario, exit, summary, figures, baseline, links);
         if (Directory.Exists(runDir)) File.Copy(Path.Combine(dir, "chaos.json"), Path.Combine(runDir, "chaos.json"), overwrite: true);
@@ -449,7 +452,7 @@ public static class ChaosRunner
             md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Final accuracy {acc.GetValue<double>():P2} against {b:P2} for the same experiment in one process without faults.");
         if (plotted) md.AppendLine().AppendLine("![the evaluated step over time, faults shaded](progress.png)");
         md.AppendLine().AppendLine("See chaos.json and report.csv for the same figures.");
-        md.AppendLine().AppendLine("## Last lines of the processes").AppendLine().AppendLine("```");
+        md.AppendLine().AppendLine("## Last lines of the processes (warnings and errors; every line is in processes.log)").AppendLine().AppendLine("```");
         foreach (var line in log.TakeLast(40)) md.AppendLine(line.Length > 300 ? line[..300] : line);
         md.AppendLine("```");
         File.WriteAllText(Path.Combine(dir, "report.md"), md.ToString());

@@ -68,6 +68,9 @@ public sealed record ChaosScenario(string Name, string Description, int WorkerNo
     /// <summary>Also run the experiment in one process without faults, for the final-accuracy comparison (baseline = off skips it).</summary>
     public bool Baseline { get; init; } = true;
 
+    /// <summary>Node settings (<c>nodes.set = ["key=value"]</c>), passed to every node as <c>--set</c> (e.g. actors.cluster.resend-after=2s).</summary>
+    public IReadOnlyList<string> NodeSettings { get; init; } = [];
+
     public static ChaosScenario Load(string path)
     {
         if (!File.Exists(path)) throw new ArgumentException($"chaos scenario {path}: no such file");
@@ -146,6 +149,7 @@ public sealed record ChaosScenario(string Name, string Description, int WorkerNo
             [.. faults.OrderBy(f => f.After)], new Expectation(outcome == "completes", min, max), c.GetTimeSpan("timeout", TimeSpan.FromMinutes(3), allowInfinite: false))
         {
             Seed = c.GetInt("seed", 1),
+            NodeSettings = c.HasPath("nodes.set") ? [.. c.GetStringList("nodes.set")] : [],
             Baseline = c.GetBoolean("baseline", true),
         };
     }

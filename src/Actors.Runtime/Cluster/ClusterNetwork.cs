@@ -4,6 +4,7 @@ using Actors.Learning.Wire;
 using Actors.Runtime.Simulation;
 using Actors.Runtime.Transport;
 using Akka.Actor;
+using Akka.Event;
 using static Actors.Runtime.Protocol.ParameterServerProtocol;
 
 namespace Actors.Runtime.Cluster;
@@ -78,9 +79,24 @@ public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = nul
             return;
         }
         var encoded = codec >= GossipPacketCodec ? GossipSerializer.Encode(message) : ParameterServerSerializer.Encode(message);
-        BulkTransport.Get(system).SendAsync(target, encoded, codec.Value)
-            .PipeTo(target, sender, handle => handle, e => new Status.Failure(e));
+        // A transfer that fails (the link reset, the node gone) loses the message, as Akka.Remote would: the target is not told
+        // (it could do nothing about it; a worker resends, see WorkerActor), the sender's node counts and logs it.
+        BulkTransport.Get(system).SendAsync(target, encoded, codec.Value).ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully)
+            {
+                target.Tell(t.Result, sender);
+                return;
+            }
+            Interlocked.Increment(ref _lost);
+            system.Log.Warning("a learning message for {0} was lost: the side channel failed ({1})", target.Path, t.Exception?.GetBaseException().Message ?? "cancelled");
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
+
+    private long _lost;
+
+    /// <summary>Learning messages whose side-channel transfer failed on this node (lost, as a dropped Akka message would be).</summary>
+    public long Lost => Interlocked.Read(ref _lost);
 
     /// <summary>Workers count what they send on their own nodes; the aggregator's node counts their updates on arrival.</summary>
     public void Received(long bytes, long uncompressedBytes, LinkKind kind) => Stats.Record(bytes, uncompressedBytes, kind);

@@ -88,7 +88,16 @@ public sealed class WorkerActor : SimulatedActor, IWithTimers
             _clock.After(w.Delay, Self, new ComputeDone(w.Version), Self);
         });
         // A stateful trainer's fetch or write failed (its store is unreachable): the worker fails, and with it the run, saying why.
-        Receive<Status.Failure>(f => throw new InvalidOperationException($"worker {_id}: the client state store failed: {f.Cause.Message}", f.Cause));
+        // Only its own fetches and writes (piped to itself) are the worker's to fail on; anything else is logged.
+        Receive<Status.Failure>(f =>
+        {
+            if (!Sender.Equals(Self))
+            {
+                _log.Warning("worker {0}: a failure from {1} ignored: {2}", _id, Sender, f.Cause?.Message ?? "(no cause)");
+                return;
+            }
+            throw new InvalidOperationException($"worker {_id}: the client state store failed: {f.Cause?.Message ?? "(no cause)"}", f.Cause);
+        });
     }
 
     public static Props Props(int id, ILocalTrainer trainer, UpdateCodec codec, INetwork network, IClock clock, NetworkModel model, bool simulated,

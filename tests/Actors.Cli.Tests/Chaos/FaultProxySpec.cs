@@ -284,13 +284,14 @@ public sealed class FaultProxySpec
         {
             var f = Path.Combine(dir, "x.hocon");
             File.WriteAllText(f, """
-                chaos { worker-nodes = 2, faults = [
+                chaos { worker-nodes = 2, nodes.set = ["actors.cluster.resend-after=2s"], faults = [
                   { action = partition, nodes = [node-1], after = 1s, for = 10s }
                   { action = delay, nodes = ["*"], delay = 50ms, jitter = 20ms, after = 2s, for = 5s }
                   { action = drop, node = node-2, fraction = 0.02, after = 3s } ] }
                 """);
             var s = ChaosScenario.Load(f);
             Assert.True(s.ProxiesLinks);
+            Assert.Equal(["actors.cluster.resend-after=2s"], s.NodeSettings);
             Assert.Equal(["node-1"], s.Faults[0].Nodes);
             Assert.Equal(TimeSpan.FromMilliseconds(50), s.Faults[1].Delay);
             Assert.Equal(TimeSpan.FromMilliseconds(20), s.Faults[1].Jitter);

@@ -72,6 +72,19 @@ public sealed class LostMessageSpec : TestKit
     }
 
     [Fact]
+    public void A_failure_from_someone_else_is_logged_and_the_worker_goes_on()
+    {
+        var (trainer, codec) = Parts();
+        var aggregator = CreateTestProbe();
+        var worker = Worker(aggregator.Ref, trainer, codec, TimeSpan.Zero);
+        Watch(worker);
+        worker.Tell(new Status.Failure(null!), CreateTestProbe().Ref); // e.g. a lost transfer's failure, its cause lost on the wire
+        worker.Tell(new ModelBroadcast(0, TensorPayload.FromTensor(torch.zeros(trainer.ParameterCount))));
+        aggregator.ExpectMsg<WorkerUpdate>();
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // not terminated
+    }
+
+    [Fact]
     public void Without_a_resend_interval_a_worker_waits_as_it_always_did()
     {
         var (trainer, codec) = Parts();
