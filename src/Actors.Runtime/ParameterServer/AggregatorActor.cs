@@ -43,12 +43,12 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
     private long _broadcastVersion = -1;
     private bool _finished;
     private readonly bool _resendsModels;
-    private readonly Dictionary<int, long> _rescued = []; // worker -> server version it was last re-sent
+    private readonly Dictionary<int, (long Version, TimeSpan At)> _rescued = []; // worker -> the server version last re-sent to it, and when
     private long _reentriesReported; // pruning: re-entries up to the previous evaluation
 
     /// <param name="resendsModels">
     /// Cluster mode, where a model can be lost on the way: a worker that sends an update for an older version again (it got no
-    /// newer model, see <see cref="WorkerActor"/>) is sent the current model, once per server version.
+    /// newer model, see <see cref="WorkerActor"/>) is sent the current model (once per server version, or again after a second).
     /// </param>
     public AggregatorActor(ExperimentSpec spec, ServerModel server, INetwork network, IClock clock, IActorRef evaluator, IActorRef coordinator, RunProgress progress,
         UpdateCodec? broadcastCodec = null, long checkpointEvery = 0, AggregatorCounters? resume = null, bool resendsModels = false)
@@ -170,11 +170,14 @@ public sealed class AggregatorActor : SimulatedActor, IRoundHost
         {
             update.Dispose();
             _book.Drop("duplicate", u.WorkerId); // at most one accepted message per worker per version (floods end here)
-            // A worker resending an update for an older model (cluster: the model it was sent was lost) gets the current one,
-            // once per server version, so a flood of duplicates cannot make the aggregator broadcast more than it would anyway.
-            if (_resendsModels && u.Version < _server.Version && _rescued.GetValueOrDefault(u.WorkerId, -1) < _server.Version)
+            // A worker resending an update for an older model (cluster: the model it was sent was lost) gets the current one:
+            // at once for a version it was not re-sent yet, else at most once a second (the re-sent model may be lost too),
+            // so a flood of duplicates cannot make the aggregator broadcast much more than it would anyway.
+            var now = _clock.Now;
+            if (_resendsModels && u.Version < _server.Version
+                && (!_rescued.TryGetValue(u.WorkerId, out var last) || last.Version < _server.Version || now - last.At >= TimeSpan.FromSeconds(1)))
             {
-                _rescued[u.WorkerId] = _server.Version;
+                _rescued[u.WorkerId] = (_server.Version, now);
                 // Full, not a delta: with compressed broadcasts, what every worker holds (_public), so later deltas stay in step.
                 var model = _broadcastCodec is not null && _public is not null ? TensorPayload.FromTensor(_public) : CurrentModel();
                 _network.Send(-1, u.WorkerId, _workers[u.WorkerId], new ModelBroadcast(_server.Version, model), Self, model.SizeBytes, model.SizeBytes, LinkKind.Downlink);

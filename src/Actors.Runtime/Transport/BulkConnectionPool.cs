@@ -49,7 +49,8 @@ internal sealed class BulkConnectionPool : IDisposable
                 try
                 {
                     var status = await TransferAsync(socket!, headerBytes, payload, token).ConfigureAwait(false);
-                    if (status == BulkStatus.Accepted)
+                    // On the retry, Duplicate means the first attempt's bytes did arrive (only its answer was lost with the connection).
+                    if (status == BulkStatus.Accepted || (status == BulkStatus.Duplicate && attempt > 0))
                     {
                         pool.ReturnIdle(socket!);
                         socket = null;
