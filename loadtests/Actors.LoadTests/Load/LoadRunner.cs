@@ -158,7 +158,8 @@ public static class LoadRunner
             var last = start;
             while (!cancellation.IsCancellationRequested)
             {
-                var now = phaseClock.Elapsed;
+                // Capped at the phase's end: a late last tick must not add arrivals beyond rate x duration.
+                var now = phaseClock.Elapsed - start > phase.During ? start + phase.During : phaseClock.Elapsed;
                 double fraction = Math.Min(1, (now - start) / phase.During);
                 double current = ramp ? from + (to - from) * fraction : to;
                 if (phase.IsOpen)

@@ -29,12 +29,21 @@ public sealed partial class LoadRunnerSpec : IDisposable
     [Fact]
     public async Task The_closed_model_keeps_its_copies_busy_and_times_every_step()
     {
-        var r = await LoadRunner.RunAsync(new LoadScenario("closed", [Sleep("a", 20), Sleep("b", 5)], [new LoadSimulation.KeepConstant(3, TimeSpan.FromSeconds(1))]));
+        int inFlight = 0, most = 0;
+        var a0 = new LoadStep("a", async c =>
+        {
+            InterlockedMax(ref most, Interlocked.Increment(ref inFlight));
+            await Task.Delay(20, c.Cancellation);
+            Interlocked.Decrement(ref inFlight);
+            return StepResult.Success(1000);
+        });
+        var r = await LoadRunner.RunAsync(new LoadScenario("closed", [a0, Sleep("b", 5)], [new LoadSimulation.KeepConstant(3, TimeSpan.FromSeconds(1))]));
         Assert.Null(r.Error);
         var a = r.Steps.Single(s => s.Step == "a");
         var b = r.Steps.Single(s => s.Step == "b");
+        Assert.Equal(3, most); // exactly the copies asked for, each waiting for its own answer
         // 3 copies, ~25 ms an iteration: ~120 iterations in a second (a loaded machine sleeps longer: fewer, never more)
-        Assert.InRange(a.Ok, 30, 125);
+        Assert.InRange(a.Ok, 3, 125);
         Assert.InRange(b.Ok, a.Ok - 3, a.Ok); // b runs after a in every iteration
         Assert.Equal(0, a.Fail);
         Assert.True(a.P50Ms >= 19, $"p50 {a.P50Ms}");
