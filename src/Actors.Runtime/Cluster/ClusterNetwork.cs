@@ -80,23 +80,22 @@ public sealed class ClusterNetwork(ActorSystem system, NetworkModel? links = nul
         }
         var encoded = codec >= GossipPacketCodec ? GossipSerializer.Encode(message) : ParameterServerSerializer.Encode(message);
         // A transfer that fails (the link reset, the node gone) loses the message, as Akka.Remote would: the target is not told
-        // (it could do nothing about it; a worker resends, see WorkerActor), the sender's node counts and logs it.
-        BulkTransport.Get(system).SendAsync(target, encoded, codec.Value).ContinueWith(t =>
-        {
-            if (t.IsCompletedSuccessfully)
-            {
-                target.Tell(t.Result, sender);
-                return;
-            }
-            Interlocked.Increment(ref _lost);
-            system.Log.Warning("a learning message for {0} was lost: the side channel failed ({1})", target.Path, t.Exception?.GetBaseException().Message ?? "cancelled");
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // (it could do nothing about it; a worker resends, see WorkerActor), the sender's node logs it.
+        _ = PushAsync(target, encoded, codec.Value, sender);
     }
 
-    private long _lost;
-
-    /// <summary>Learning messages whose side-channel transfer failed on this node (lost, as a dropped Akka message would be).</summary>
-    public long Lost => Interlocked.Read(ref _lost);
+    private async Task PushAsync(IActorRef target, byte[] encoded, byte codec, IActorRef sender)
+    {
+        try
+        {
+            var handle = await BulkTransport.Get(system).SendAsync(target, encoded, codec).ConfigureAwait(false);
+            target.Tell(handle, sender);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            system.Log.Warning("a learning message for {0} was lost: the side channel failed ({1})", target.Path, e.GetBaseException().Message);
+        }
+    }
 
     /// <summary>Workers count what they send on their own nodes; the aggregator's node counts their updates on arrival.</summary>
     public void Received(long bytes, long uncompressedBytes, LinkKind kind) => Stats.Record(bytes, uncompressedBytes, kind);
