@@ -261,28 +261,17 @@ public sealed class FaultProxy : IDisposable
         if (_framing == Framing.Bulk && !request)
         {
             var status = new byte[1]; // the listener's answers: one status byte per transfer
-            return await ReadExactly(source, status, cancellation).ConfigureAwait(false) ? status : null;
+            return await Load.RawEcho.ReadExactlyAsync(source, status, cancellation).ConfigureAwait(false) ? status : null;
         }
         int headerSize = _framing == Framing.Akka ? 4 : 32;
         var header = new byte[headerSize];
-        if (!await ReadExactly(source, header, cancellation).ConfigureAwait(false)) return null;
+        if (!await Load.RawEcho.ReadExactlyAsync(source, header, cancellation).ConfigureAwait(false)) return null;
         long body = _framing == Framing.Akka ? BinaryPrimitives.ReadInt32LittleEndian(header) : BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(24));
         if (body < 0 || body > (_framing == Framing.Akka ? MaxAkkaFrame : int.MaxValue - headerSize))
             throw new IOException(string.Create(CultureInfo.InvariantCulture, $"proxy for {_node}: frame length {body} is not {_framing} framing"));
         var frame = new byte[headerSize + body];
         header.CopyTo(frame, 0);
-        return await ReadExactly(source, frame.AsMemory(headerSize), cancellation).ConfigureAwait(false) ? frame : null;
-    }
-
-    private static async Task<bool> ReadExactly(Socket socket, Memory<byte> buffer, CancellationToken cancellation)
-    {
-        while (buffer.Length > 0)
-        {
-            int n = await socket.ReceiveAsync(buffer, cancellation).ConfigureAwait(false);
-            if (n == 0) return false;
-            buffer = buffer[n..];
-        }
-        return true;
+        return await Load.RawEcho.ReadExactlyAsync(source, frame.AsMemory(headerSize), cancellation).ConfigureAwait(false) ? frame : null;
     }
 
     public void Dispose()

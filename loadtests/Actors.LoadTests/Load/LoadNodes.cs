@@ -221,7 +221,8 @@ public static class RawEcho
         if (!await ReadExactlyAsync(socket, prefix, cancellation).ConfigureAwait(false)) throw new EndOfStreamException("the raw sink closed");
     }
 
-    private static async Task<bool> ReadExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellation = default)
+    /// <summary>Fills <paramref name="buffer"/> from the socket; false when the peer closed first.</summary>
+    public static async Task<bool> ReadExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellation = default)
     {
         while (buffer.Length > 0)
         {

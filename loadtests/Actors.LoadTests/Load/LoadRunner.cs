@@ -74,6 +74,7 @@ public static class LoadRunner
             measured = new Recorder(scenario.Steps);
             clock.Restart();
             await RunPhases(scenario, scenario.Simulations, measured, progress, cancellation).ConfigureAwait(false);
+            clock.Stop(); // the measured time: the phases and the drain, not the tear-down
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -93,7 +94,7 @@ public static class LoadRunner
                 }
             }
         }
-        var duration = clock.Elapsed;
+        var duration = clock.Elapsed; // stopped after the phases (or where the set-up or a phase failed)
         measured ??= new Recorder(scenario.Steps);
         var steps = scenario.Steps.Select(s => measured.Summarize(s.Name, duration)).ToList();
         var timeline = scenario.Steps.ToDictionary(s => s.Name, s => measured.Timeline(s.Name), StringComparer.Ordinal);
