@@ -165,7 +165,9 @@ public static class LoadRunner
                 double current = ramp ? from + (to - from) * fraction : to;
                 if (phase.IsOpen)
                 {
-                    due += current * (now - last).TotalSeconds;
+                    // The arrivals due since the last tick: the rate's integral over it (exact for a ramp, however late the tick).
+                    double rateThen = ramp ? from + (to - from) * Math.Min(1, (last - start) / phase.During) : to;
+                    due += (rateThen + current) / 2 * (now - last).TotalSeconds;
                     while (due >= 1)
                     {
                         due -= 1;
